@@ -1,0 +1,7 @@
+"""``python -m xenabi`` runs the CLI."""
+
+import sys
+
+from xenabi.cli import main
+
+sys.exit(main())

@@ -1,0 +1,25 @@
+"""The errors xenabi raises; each renders as one line that names the file and line."""
+
+from __future__ import annotations
+
+
+class XenAbiError(Exception):
+    """Base of every error xenabi reports to a user."""
+
+
+class UsageError(XenAbiError):
+    """Unusable input: a missing path, a tree that is not a Xen tree, a bad option,
+    an unreadable file. The CLI prints it on one line and exits 2."""
+
+
+class HeaderError(XenAbiError):
+    """A header of the tree cannot be read, parsed or evaluated.
+
+    ``where`` is ``file:line`` relative to the public headers directory; the
+    header is then reported as ``failed`` and the others are still read.
+    """
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
