@@ -1,0 +1,75 @@
+"""The rule registry: every check over the model is a small function registered here.
+
+A rule takes a :class:`Context` (the tree and its snapshots for every target
+and view that was computed) and yields :class:`~xenabi.model.Finding`s. Rules
+are registered with :func:`rule` in their own modules, which are imported at
+the bottom of this file: that import list is the one place a rule is enabled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from xenabi.model import Finding, Snapshot
+from xenabi.tree import XenTree
+
+if TYPE_CHECKING:
+    pass
+
+
+class Context:
+    """What rules read: one tree, its snapshots by (arch, view), and lazily its docs."""
+
+    def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> None:
+        self.tree = tree
+        self.snapshots = snapshots
+
+    def each(self) -> Iterator[tuple[str, str, Snapshot]]:
+        """(arch, view, snapshot) in a stable order."""
+        for (arch, view), snap in sorted(self.snapshots.items()):
+            yield arch, view, snap
+
+    @cached_property
+    def docs(self) -> Any:
+        """The tree's pandoc documents, parsed once per run (None without docs/)."""
+        from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
+
+        return load_docs(self.tree)
+
+
+RuleFn = Callable[[Context], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
+    summary: str  #: one line for ``xenabi rules`` and the README
+    fn: RuleFn
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, summary: str) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn`` as the rule ``rule_id``."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn)
+        return fn
+
+    return register
+
+
+def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
+    """Every registered rule (or those named in ``only``) over ``ctx``, findings sorted."""
+    chosen = [REGISTRY[r] for r in only] if only is not None else list(REGISTRY.values())
+    found = [f for r in chosen for f in r.fn(ctx)]
+    return sorted(found, key=lambda f: (f.file or "", f.line or 0, f.rule, f.message))
+
+
+# The rules, one module per concern. Importing a module registers its rules.
+# (Modules are added here as they land.)
