@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xenabi.model import Finding, Snapshot
 from xenabi.tree import XenTree
-
-if TYPE_CHECKING:
-    pass
 
 
 class Context:
