@@ -464,7 +464,7 @@ def _int_literal(text: str) -> IntLit:
 _ESCAPES = {"n": 10, "t": 9, "v": 11, "b": 8, "r": 13, "f": 12, "a": 7, "e": 27,
             "\\": 92, "'": 39, '"': 34, "?": 63}
 _ESCAPE_RE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9a-fA-F]+)|(.))|([^\\])", re.S)
-_CHAR_LIMITS = {"": 0xFF, "u": 0xFFFF, "U": 0x10FFFF}
+_CHAR_LIMITS = {"": 0xFF, "u": 0xFFFF, "U": 0xFFFFFFFF}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -482,9 +482,9 @@ def _char_literal(text: str) -> CharLit:
             if prefix and ord(plain) > limit:
                 raise ExprError(f"character constant {text}: {plain!r} does not fit")
             continue
-        if esc is not None and esc not in _ESCAPES:
-            raise ExprError(f"character constant {text}: unknown escape \\{esc}")
-        code = int(octal, 8) if octal else int(hexa, 16) if hexa else _ESCAPES[str(esc)]
+        # an unknown escape stands for its character, as gcc and clang (with a warning) take it
+        code = int(octal, 8) if octal else int(hexa, 16) if hexa else _ESCAPES.get(
+            str(esc), ord(str(esc)))
         if code > limit:
             raise ExprError(f"character constant {text}: escape value {code:#x} out of range")
         codes.append(code)
@@ -516,7 +516,7 @@ class _Parser:
 
     def fail(self, what: str) -> ExprError:
         text = " ".join(t.text for t in self.toks)
-        return ExprError(f"{what} in '{text}'")
+        return ExprError(f"{what} in '{text}'" if text else what)
 
     def accept(self, text: str) -> bool:
         t = self.peek()
