@@ -97,7 +97,8 @@ def spell(t: CType, api: Api | None = None) -> str:
         case Scalar(name) | TypedefRef(name):
             return name
         case RecordRef(key) | EnumRef(key):
-            return key
+            # anonymous keys carry their position; the spelling must not
+            return f"{key.split()[0]} {{...}}" if "<anonymous" in key else key
         case Pointer(Function() as f):
             return f"{spell(f.result, api)} (*)({', '.join(spell(p, api) for p in f.params)})"
         case Pointer(target):

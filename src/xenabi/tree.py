@@ -103,9 +103,8 @@ def _classify(path: Path) -> XenTree | None:
     if (path / PUBLIC / "xen.h").is_file():
         return XenTree("checkout", path, path / PUBLIC, PUBLIC.as_posix() + "/")
     if (path / "xen.h").is_file() and (path / "xen-compat.h").is_file():
-        parts = path.resolve().parts
-        if parts[-3:] == ("xen", "include", "public"):
-            root = path.resolve().parents[2]
+        if path.parts[-3:] == ("xen", "include", "public"):
+            root = path.parents[2]
             return XenTree("checkout", root, root / PUBLIC, PUBLIC.as_posix() + "/")
         installed = any((path / e.rstrip("/")).exists() for e in INSTALLED_EXTRAS)
         kind: Literal["public", "installed"] = "installed" if installed else "public"
@@ -120,7 +119,7 @@ def open_tree(path: str | os.PathLike[str]) -> XenTree:
         raise UsageError(f"{p}: no such directory")
     if not p.is_dir():
         raise UsageError(f"{p}: not a directory")
-    tree = _classify(p)
+    tree = _classify(p.resolve())
     if tree is None:
         raise UsageError(f"{p}: not a Xen tree (no xen/include/public/xen.h, "
                          "and not a public headers directory with xen.h and xen-compat.h)")

@@ -1,0 +1,58 @@
+"""The ``xenabi`` command: wires the subcommands; each lives in its own module.
+
+Exit codes (DESIGN.md): 0 clean, 1 findings (unwaived errors, breaking
+changes), 2 unusable input, printed as one line with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from xenabi import __version__
+from xenabi.errors import XenAbiError
+
+#: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
+SUBCOMMANDS = ("dump", "snapshot")
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad option is one line and exit 2 like every other bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def add_tree_options(p: argparse.ArgumentParser) -> None:
+    """Options every subcommand that reads a tree shares."""
+    p.add_argument("--xen-root", metavar="DIR",
+                   help="Xen checkout, public headers dir or installed include dir "
+                        "(default: $XEN_ROOT, a checkout above the working directory, "
+                        "then the project's headers/xen-4.17)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute everything afresh (to measure cold runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xenabi", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--version", action="version", version=f"xenabi {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"xenabi.cli.{name}").configure_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.execute(args))
+    except XenAbiError as e:
+        print(f"xenabi: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return 0

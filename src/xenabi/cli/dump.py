@@ -1,0 +1,33 @@
+"""``xenabi dump``: one target and view of a tree, as a snapshot."""
+
+from __future__ import annotations
+
+import argparse
+
+from xenabi.cli.output import emit, to_json
+from xenabi.snapshot import take
+from xenabi.targets import TARGETS, VIEWS
+from xenabi.tree import find_tree
+
+
+def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from xenabi.cli import add_tree_options
+
+    p = sub.add_parser("dump", help="print one target and view of a tree (xenabi-snapshot/1)")
+    add_tree_options(p)
+    p.add_argument("--arch", required=True, choices=list(TARGETS))
+    p.add_argument("--view", default="tools", choices=list(VIEWS),
+                   help="tools (__XEN_TOOLS__, the superset; default) or guest")
+    p.add_argument("--interface-version", type=lambda s: int(s, 0), metavar="N",
+                   help="__XEN_INTERFACE_VERSION__ for the guest view (default: the tree's latest)")
+    p.add_argument("--format", default="json", choices=["json"])
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(execute=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    tree = find_tree(args.xen_root)
+    snap = take(tree, args.arch, args.view, interface_version=args.interface_version,
+                use_cache=not args.no_cache)
+    emit(to_json(snap.to_json()), args.output)
+    return 0

@@ -1,0 +1,328 @@
+"""pycparser's AST of a preprocessed unit, turned into the model (the only pycparser user).
+
+GNU attributes that change layout are rewritten first into what pycparser
+keeps: ``aligned(N)`` on a member becomes ``_Alignas(N)``; ``packed`` and
+``aligned`` on a record become a marker member that :func:`_record` turns
+back into ``Record.packed`` / ``Record.align``. Every other attribute is
+dropped. Array dimensions and enumerator values are evaluated for the target
+by :mod:`xenabi.cexpr`, with ``sizeof`` answered by the layout engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import NoReturn
+
+from pycparser import c_ast, c_generator, c_parser
+
+from xenabi import cexpr
+from xenabi.errors import HeaderError, XenAbiError
+from xenabi.layout import Layouter
+from xenabi.model import (Api, Array, Coord, CType, Enum, Enumerator, EnumRef, Field, Function,
+                          HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef)
+from xenabi.targets import Target
+
+_MARK_PACKED = "__xenabi_packed__"
+_MARK_ALIGNED = "__xenabi_aligned__"
+
+_ATTR = re.compile(r"__attribute__\s*\(\(")
+_ALIGNED = re.compile(r"^\s*(?:__)?aligned(?:__)?\s*(?:\((.*)\))?\s*$", re.S)
+_PACKED = re.compile(r"^\s*(?:__)?packed(?:__)?\s*$")
+_KEYWORD_BEFORE = re.compile(r"\b(struct|union)\s*$")
+
+
+def _match_paren(text: str, i: int, open_: str = "(", close: str = ")", step: int = 1) -> int:
+    """Index of the bracket matching the one at ``i`` (forwards, or backwards with step -1)."""
+    depth = 0
+    while 0 <= i < len(text):
+        c = text[i]
+        if c == open_:
+            depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0:
+                return i
+        i += step
+    raise ValueError("unbalanced brackets")
+
+
+def _split_top(s: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for c in s:
+        if c == "," and depth == 0:
+            out.append("".join(cur))
+            cur = []
+            continue
+        depth += c == "("
+        depth -= c == ")"
+        cur.append(c)
+    out.append("".join(cur))
+    return out
+
+
+def rewrite_attributes(text: str) -> str:
+    """Replace GNU ``__attribute__`` by what pycparser parses (see the module docstring)."""
+    pieces: list[str] = []
+    inserts: list[tuple[int, str]] = []  # record markers go after a '{' already copied
+    pos = 0
+    for m in _ATTR.finditer(text):
+        if m.start() < pos:
+            continue
+        end = _match_paren(text, m.end() - 2)  # the outer '('
+        specs = _split_top(text[m.end():end - 1])
+        align = packed = None
+        for spec in specs:
+            if (a := _ALIGNED.match(spec)) is not None:
+                align = a.group(1) or "16"
+            elif _PACKED.match(spec):
+                packed = True
+        before = text[:m.start()].rstrip()
+        after = text[end + 1:].lstrip()
+        replacement = ""
+        if align is not None or packed:
+            marker = (f"char {_MARK_PACKED};" if packed else "") + (
+                f"char {_MARK_ALIGNED}[{align}];" if align is not None else "")
+            if _KEYWORD_BEFORE.search(before) and after[:1] != ";":
+                brace = text.find("{", end)
+                if brace != -1:
+                    inserts.append((brace + 1, marker))
+            elif before.endswith("}"):
+                inserts.append((_match_paren(text, len(before) - 1, "}", "{", -1) + 1, marker))
+            elif align is not None:
+                replacement = f" _Alignas({align}) "
+        pieces.append(text[pos:m.start()])
+        pieces.append(replacement)
+        pos = end + 1
+    pieces.append(text[pos:])
+    out = "".join(pieces)
+    if not inserts:
+        return out
+    # Map insert positions (in the original) through the replacements made above.
+    return _apply_inserts(text, out, inserts)
+
+
+def _apply_inserts(original: str, rewritten: str, inserts: list[tuple[int, str]]) -> str:
+    """Put markers after the given '{' of ``original`` into ``rewritten``.
+
+    Braces are never inside an attribute, so the n-th '{' of both texts is the same brace.
+    """
+    nth = {original.count("{", 0, at): marker for at, marker in inserts}
+    parts, count, last = [], 0, 0
+    for m in re.finditer(r"\{", rewritten):
+        count += 1
+        if count in nth:
+            parts.append(rewritten[last:m.end()] + nth[count])
+            last = m.end()
+    parts.append(rewritten[last:])
+    return "".join(parts)
+
+
+class _Env:
+    """What :mod:`xenabi.cexpr` asks of the declarations seen so far."""
+
+    def __init__(self, conv: Converter) -> None:
+        self.conv = conv
+
+    def is_typedef(self, name: str) -> bool:
+        return name in self.conv.typedefs
+
+    def sizeof(self, t: CType) -> int:
+        return self.conv.layouter.sizeof(t)
+
+    def alignof(self, t: CType) -> int:
+        return self.conv.layouter.alignof(t)
+
+    def resolve(self, t: CType) -> CType:
+        return self.conv.layouter.resolve(t)
+
+    def enumerator(self, name: str) -> cexpr.CInt | None:
+        return self.conv.enumerators.get(name)
+
+
+class Converter:
+    """Walks one pycparser FileAST and builds the model's declarations."""
+
+    def __init__(self, target: Target, public_dir: str) -> None:
+        self.target = target
+        self.public = public_dir.rstrip("/") + "/"
+        self.records: dict[str, Record] = {}
+        self.typedefs: dict[str, Typedef] = {}
+        self.enums: dict[str, Enum] = {}
+        self.enumerators: dict[str, cexpr.CInt] = {}
+        self.enumerator_defs: dict[str, Enumerator] = {}
+        self.typedef_names: dict[str, str] = {}
+        self.layouter = Layouter(target, self.records, self.typedefs)
+        self.env = _Env(self)
+        self._gen = c_generator.CGenerator()
+
+    # -- coordinates and errors
+
+    def coord(self, node: c_ast.Node) -> Coord:
+        c = node.coord
+        if c is None:
+            return Coord("<unknown>", 0)
+        f = str(c.file)
+        return Coord(f[len(self.public):] if f.startswith(self.public) else f, c.line or 0)
+
+    def fail(self, node: c_ast.Node, message: str) -> HeaderError:
+        return HeaderError(str(self.coord(node)), message)
+
+    # -- expressions
+
+    def evaluate(self, node: c_ast.Node) -> cexpr.CInt:
+        text = self._gen.visit(node)
+        try:
+            return cexpr.evaluate(cexpr.parse(cexpr.tokenize(text), self.env), self.target, self.env)
+        except XenAbiError as e:
+            raise self.fail(node, f"'{text}' is not an integer constant: {e}") from None
+        except cexpr.ExprError as e:
+            raise self.fail(node, f"'{text}' is not an integer constant: {e}") from None
+
+    # -- types
+
+    def ctype(self, node: c_ast.Node) -> CType:
+        match node:
+            case c_ast.TypeDecl(type=inner) | c_ast.Typename(type=inner):
+                return self.ctype(inner)
+            case c_ast.IdentifierType(names=names):
+                if len(names) == 1 and names[0] in self.typedefs:
+                    return TypedefRef(names[0])
+                return Scalar(cexpr.canonical_scalar(names))
+            case c_ast.Struct() | c_ast.Union():
+                return RecordRef(self.record_key(node))
+            case c_ast.Enum():
+                return EnumRef(self.enum_key(node))
+            case c_ast.PtrDecl(type=inner):
+                return Pointer(self.ctype(inner))
+            case c_ast.ArrayDecl(type=inner, dim=dim):
+                length = None if dim is None else self.evaluate(dim).value
+                return Array(self.ctype(inner), length)
+            case c_ast.FuncDecl(type=result, args=args):
+                params = []
+                variadic = False
+                for p in (args.params if args else []):
+                    if isinstance(p, c_ast.EllipsisParam):
+                        variadic = True
+                    elif isinstance(p, (c_ast.Decl, c_ast.Typename)):
+                        params.append(self.ctype(p.type))
+                return Function(self.ctype(result), tuple(params), variadic)
+        raise self.fail(node, f"unsupported declarator {type(node).__name__}")
+
+    def record_key(self, node: c_ast.Struct | c_ast.Union) -> str:
+        kind = "struct" if isinstance(node, c_ast.Struct) else "union"
+        if node.name:
+            key = f"{kind} {node.name}"
+        else:
+            key = f"{kind} <anonymous at {self.coord(node)}:{node.coord.column}>"
+        if node.decls is not None and key not in self.records:
+            self.records[key] = self._record(node, kind, key)
+        return key
+
+    def enum_key(self, node: c_ast.Enum) -> str:
+        key = f"enum {node.name}" if node.name else f"enum <anonymous at {self.coord(node)}>"
+        if node.values is not None and key not in self.enums:
+            self.enums[key] = self._enum(node, key)
+        return key
+
+    def _record(self, node: c_ast.Struct | c_ast.Union, kind: str, key: str) -> Record:
+        fields, packed, align = [], False, None
+        for d in node.decls:
+            if d.name == _MARK_PACKED:
+                packed = True
+                continue
+            if d.name == _MARK_ALIGNED:
+                align = self.evaluate(d.type.dim).value
+                continue
+            member_align = max((self.evaluate(a.alignment).value for a in d.align), default=None)
+            bits = None if d.bitsize is None else self.evaluate(d.bitsize).value
+            fields.append(Field(d.name, self.ctype(d.type), self.coord(d), bits, member_align))
+        return Record(kind, key, node.name, tuple(fields), self.coord(node),  # type: ignore[arg-type]
+                      packed, align)
+
+    def _enum(self, node: c_ast.Enum, key: str) -> Enum:
+        members = []
+        nxt = cexpr.CInt(0, "int")
+        for e in node.values.enumerators:
+            val = self.evaluate(e.value) if e.value is not None else nxt
+            self.enumerators[e.name] = cexpr.CInt(val.value, "int")
+            en = Enumerator(e.name, val.value, self.coord(e))
+            self.enumerator_defs[e.name] = en
+            members.append(en)
+            nxt = cexpr.CInt(val.value + 1, "int")
+        return Enum(key, tuple(members), self.coord(node))
+
+    # -- top level
+
+    def visit(self, ast: c_ast.FileAST) -> None:
+        for ext in ast.ext:
+            if isinstance(ext, c_ast.Typedef):
+                t = self.ctype(ext.type)
+                self.typedefs[ext.name] = Typedef(ext.name, t, self.coord(ext))
+                if isinstance(t, RecordRef) and "<anonymous" in t.key:
+                    self.typedef_names.setdefault(t.key, ext.name)
+            elif isinstance(ext, c_ast.Decl):
+                self.ctype(ext.type)  # defines any struct, union or enum it carries
+            # function definitions declare no ABI
+
+
+class _CParser(c_parser.CParser):  # type: ignore[misc]
+    """pycparser, made to name a line in every error (some give only the file)."""
+
+    def _parse_error(self, msg: str, coord: object) -> NoReturn:
+        if coord is None or isinstance(coord, str):
+            tok = self._peek()
+            if tok is not None:
+                coord = self._tok_coord(tok)
+        super()._parse_error(msg, coord)
+
+
+_ERROR_AT = re.compile(r"^(.*?):(\d+)(?::\d+)?: (.*)$", re.S)
+
+
+def _parse(text: str, public_dir: str) -> c_ast.FileAST:
+    try:
+        return _CParser().parse(text, "<unit>")
+    except c_parser.ParseError as e:
+        m = _ERROR_AT.match(str(e))
+        if m is None:
+            raise HeaderError("<unit>", f"syntax error: {e}") from None
+        file = m.group(1)
+        prefix = public_dir.rstrip("/") + "/"
+        file = file[len(prefix):] if file.startswith(prefix) else file
+        raise HeaderError(f"{file}:{m.group(2)}", f"syntax error: {m.group(3)}") from None
+
+
+def parse_unit(text: str, target: Target, public_dir: str) -> Converter:
+    """Parse preprocessed text into a converter holding its declarations."""
+    conv = Converter(target, public_dir)
+    conv.visit(_parse(rewrite_attributes(text), public_dir))
+    return conv
+
+
+def constants(conv: Converter, macros: Mapping[str, object]) -> Iterator[tuple[str, cexpr.CInt]]:
+    """Every object-like macro that evaluates to an integer, with its value."""
+    for name, m in macros.items():
+        if getattr(m, "params", None) is not None:
+            continue
+        try:
+            yield name, cexpr.evaluate_macro(name, macros, conv.target, conv.env, conv.env)
+        except cexpr.ExpansionLimit:
+            raise
+        except (cexpr.ExprError, XenAbiError):
+            continue
+
+
+def build_api(conv: Converter, arch: str, view: str, version: int, macros: Mapping[str, object],
+              headers: Mapping[str, HeaderStatus]) -> Api:
+    return Api(arch, view, version, dict(conv.records), dict(conv.typedefs), dict(conv.enums),
+               dict(macros), dict(headers), dict(conv.typedef_names))  # type: ignore[arg-type]
+
+
+def parse_text(text: str, target: Target) -> Api:
+    """A model of standalone C text, preprocessed as a tree would be (tests use this)."""
+    from xenabi.preprocess import preprocess_text
+
+    pre, macros, public_dir = preprocess_text(text, target)
+    conv = parse_unit(pre, target, public_dir)
+    return build_api(conv, target.name, "tools", 0, macros, {})

@@ -1,0 +1,194 @@
+"""Snapshots: the layouts and constants of one tree, per target and view.
+
+``take`` runs preprocess -> parse -> layout for one target and view; a header
+that fails to parse or lay out is marked ``failed`` and the rest are read
+again without it. ``take_all`` does every target and view, in parallel
+across processes, and both keep a content-addressed cache (the tree's
+headers, the target, the view and xenabi's own code make the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import cache
+from pathlib import Path
+
+from xenabi import cexpr
+from xenabi.cparse import Converter, build_api, parse_unit
+from xenabi.errors import HeaderError, UsageError, XenAbiError
+from xenabi.layout import Layouter
+from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
+                          TypedefLayout, spell)
+from xenabi.preprocess import preprocess
+from xenabi.targets import TARGETS, VIEWS, Target
+from xenabi.tree import XenTree
+
+def _public(file: str) -> bool:
+    return not file.startswith(("/", "<"))
+
+
+def record_layouts(api: Api, target: Target) -> Iterator[tuple[str, RecordLayout]]:
+    """Every record a snapshot lists, keyed as DESIGN.md says, with its layout."""
+    lay = Layouter(target, api.records, api.typedefs)
+    for key, rec in api.records.items():
+        if not _public(rec.coord.file):
+            continue
+        name = key if rec.tag else api.typedef_names.get(key)
+        if name is None:
+            continue  # an anonymous member's type: its fields are in its parent
+        try:
+            shape = lay.record(key)
+            fields = lay.designators(key)
+        except XenAbiError as e:
+            raise HeaderError(str(rec.coord), f"{name}: {e}") from None
+        yield name, RecordLayout(rec.kind, shape.size, shape.align, rec.coord.file,
+                                 rec.coord.line, fields)
+
+
+def _typedef_layouts(api: Api, target: Target) -> Iterator[tuple[str, TypedefLayout]]:
+    lay = Layouter(target, api.records, api.typedefs)
+    for name, td in api.typedefs.items():
+        if not _public(td.coord.file):
+            continue
+        try:
+            shape = lay.shape(td.type)
+            size, align = shape.size, shape.align
+        except XenAbiError:
+            size = align = None
+        yield name, TypedefLayout(spell(td.type), size, align, td.coord.file, td.coord.line)
+
+
+def _constants(conv: Converter, api: Api,
+               headers: dict[str, HeaderStatus]) -> dict[str, Constant]:
+    out: dict[str, Constant] = {}
+    for name, en in conv.enumerator_defs.items():
+        if _public(en.coord.file):
+            out[name] = Constant(en.value, "enumerator", en.coord.file, en.coord.line, "int")
+    for name, m in api.macros.items():
+        if m.params is not None or not _public(m.coord.file):
+            continue
+        body = m.body.strip()
+        if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
+            out[name] = Constant(body[1:-1], "string", m.coord.file, m.coord.line, "char[]", body)
+            continue
+        try:
+            v = cexpr.evaluate_macro(name, api.macros, conv.target, conv.env, conv.env)
+        except cexpr.ExpansionLimit as e:
+            headers[m.coord.file] = HeaderStatus(Status.FAILED, f"{m.coord}: {e}")
+            continue
+        except (cexpr.ExprError, XenAbiError):
+            continue  # not an integer constant expression: a type, a statement, a guard
+        out[name] = Constant(v.value, "macro", m.coord.file, m.coord.line, v.ctype, body)
+    return out
+
+
+def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None) -> Snapshot:
+    """One target and view, computed from scratch."""
+    target = TARGETS[arch]
+    known: dict[str, HeaderStatus] = {}
+    for _ in range(len(tree.headers) + 1):
+        unit = preprocess(tree, arch, view, interface_version, known)
+        try:
+            conv = parse_unit(unit.text, target, unit.public_dir)
+            headers = dict(unit.headers)
+            api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
+            records = dict(record_layouts(api, target))
+            constants = _constants(conv, api, headers)
+        except HeaderError as e:
+            header = e.where.split(":")[0]
+            if header not in unit.headers:
+                raise UsageError(f"{e}") from None
+            top = unit.tops.get(header, header)
+            known[top] = HeaderStatus(Status.FAILED, str(e))
+            if header != top:
+                known[header] = HeaderStatus(Status.FAILED, str(e))
+            continue
+        return Snapshot(arch, view, unit.interface_version, records, constants,
+                        dict(_typedef_layouts(api, target)), headers)
+    raise AssertionError("a header failed twice")
+
+
+# -- cache
+
+
+#: the modules a snapshot depends on: a change to any of them invalidates the cache
+_PIPELINE = ("tree.py", "preprocess.py", "cparse.py", "cexpr.py", "layout.py", "model.py",
+             "targets.py", "snapshot.py")
+
+
+@cache
+def _code_hash() -> str:
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for p in sorted([*(here / m for m in _PIPELINE), *here.glob("sysinclude/**/*.h")]):
+        h.update(p.relative_to(here).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "xenabi"
+
+
+def _cache_path(tree: XenTree, arch: str, view: str, version: int | None) -> Path:
+    key = hashlib.sha256(f"{_code_hash()}|{tree.fingerprint}|{arch}|{view}|{version}".encode())
+    return cache_dir() / f"snapshot-{key.hexdigest()[:32]}.json"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
+         use_cache: bool = True) -> Snapshot:
+    """The snapshot of one target and view, from the cache when it has it."""
+    if arch not in TARGETS:
+        raise UsageError(f"unknown arch '{arch}' (known: {', '.join(TARGETS)})")
+    if view not in VIEWS:
+        raise UsageError(f"unknown view '{view}' (known: {', '.join(VIEWS)})")
+    path = _cache_path(tree, arch, view, interface_version) if use_cache else None
+    if path is not None and path.is_file():
+        return Snapshot.from_json(json.loads(path.read_text()))
+    snap = compute(tree, arch, view, interface_version)
+    if path is not None:
+        _write_atomic(path, json.dumps(snap.to_json(), sort_keys=True))
+    return snap
+
+
+def _take_job(args: tuple[XenTree, str, str, int | None, bool]) -> Snapshot:
+    tree, arch, view, version, use_cache = args
+    return take(tree, arch, view, interface_version=version, use_cache=use_cache)
+
+
+def take_all(tree: XenTree, arches: Iterable[str] | None = None,
+             views: Iterable[str] | None = None, *, interface_version: int | None = None,
+             use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], Snapshot]:
+    """Snapshots of every (arch, view) asked for, computed in parallel."""
+    pairs = [(a, v) for a in (arches or TARGETS) for v in (views or VIEWS)]
+    for a, v in pairs:
+        if a not in TARGETS:
+            raise UsageError(f"unknown arch '{a}' (known: {', '.join(TARGETS)})")
+    out = {}
+    if use_cache:  # cached ones are read here: a worker pool would cost more than they do
+        for a, v in pairs:
+            path = _cache_path(tree, a, v, interface_version)
+            if path.is_file():
+                out[(a, v)] = Snapshot.from_json(json.loads(path.read_text()))
+    todo = [p for p in pairs if p not in out]
+    work = [(tree, a, v, interface_version, use_cache) for a, v in todo]
+    jobs = min(jobs or os.cpu_count() or 1, len(work))
+    if jobs <= 1:
+        out.update({p: _take_job(w) for p, w in zip(todo, work)})
+    else:
+        with ProcessPoolExecutor(jobs) as pool:
+            out.update(zip(todo, pool.map(_take_job, work)))
+    return {p: out[p] for p in pairs}

@@ -1,0 +1,123 @@
+"""The three kinds of trouble (DESIGN.md), each kept apart:
+
+unusable input -> exit 2 and one line; a broken header -> ``failed`` with
+file:line while the rest are still read; a header that does not apply by
+design -> ``skipped`` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xenabi.cli import main
+
+MINI = Path(__file__).parent / "data" / "trees" / "mini"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A writable copy of the mini fixture tree."""
+    dest = tmp_path / "tree"
+    shutil.copytree(MINI, dest)
+    return dest
+
+
+def public(tree: Path) -> Path:
+    return tree / "xen/include/public"
+
+
+def dump(tree: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict, str]:
+    code = main(["dump", "--xen-root", str(tree), "--arch", "x86_64", "--no-cache", *extra])
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out else {}), err
+
+
+# -- unusable input: exit 2, one line, nothing written
+
+
+@pytest.mark.parametrize("make, expect", [
+    (lambda p: p / "nowhere", "no such directory"),
+    (lambda p: p, "not a Xen tree"),
+], ids=["missing directory", "directory that is not a Xen tree"])
+def test_unusable_tree_is_one_line_and_exit_2(tmp_path, capsys, make, expect):
+    out_file = tmp_path / "out.json"
+    code = main(["dump", "--xen-root", str(make(tmp_path)), "--arch", "x86_64",
+                 "-o", str(out_file)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and expect in err, err
+    assert not out_file.exists()
+
+
+def test_non_utf8_header_names_file_and_line(tree, capsys, tmp_path):
+    (public(tree) / "io/latin1.h").write_bytes(b"/* ok */\n/* caf\xe9 */\n")
+    out_file = tmp_path / "out.json"
+    code = main(["dump", "--xen-root", str(tree), "--arch", "x86_64", "--no-cache",
+                 "-o", str(out_file)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip() == "xenabi: error: xen/include/public/io/latin1.h:2: not UTF-8 text"
+    assert not out_file.exists()
+
+
+def test_bad_option_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["dump", "--arch", "sparc"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+# -- a header that cannot be read: failed with file:line, the rest still read
+
+
+@pytest.mark.parametrize("text, line, reason", [
+    ("#include \"../xen.h\"\nstruct broken {\n    uint32_t a\n    uint32_t b;\n};\n",
+     4, "syntax error"),
+    ("#include \"../xen.h\"\n\nstruct unknown { mystery_t a; };\n", 3, "syntax error"),
+    ("#define X0 1\n" + "".join(f"#define X{i} (X{i-1} + X{i-1})\n" for i in range(1, 41)),
+     41, "expands past"),
+], ids=["syntax error", "unknown type name", "macro that expands without end"])
+def test_broken_header_fails_alone(tree, capsys, text, line, reason):
+    (public(tree) / "io/broken.h").write_text(text)
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    status = snap["headers"]["io/broken.h"]
+    assert status["status"] == "failed"
+    assert status["why"].startswith(f"io/broken.h:{line}:"), status["why"]
+    assert reason in status["why"]
+    # the others are still read
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    assert "struct mini_ring" in snap["records"]
+    assert snap["constants"]["MINI_MASK"]["value"] == 0xFF00
+
+
+# -- a header that does not apply by design: skipped, not a failure
+
+
+def test_tools_only_header_is_skipped_in_guest_view(tree, capsys):
+    code, snap, err = dump(tree, capsys, "--view", "guest")
+    assert code == 0, err
+    status = snap["headers"]["tools.h"]
+    assert status["status"] == "skipped"
+    assert "tools only" in status["why"]
+    assert "struct mini_tools" not in snap["records"]
+
+
+def test_tools_only_header_is_parsed_in_tools_view(tree, capsys):
+    code, snap, err = dump(tree, capsys, "--view", "tools")
+    assert code == 0, err
+    assert snap["headers"]["tools.h"]["status"] == "parsed"
+    assert "struct mini_tools" in snap["records"]
+
+
+def test_arch_header_of_another_arch_is_skipped(tree, capsys):
+    code = main(["dump", "--xen-root", str(tree), "--arch", "arm64", "--no-cache"])
+    snap = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert snap["headers"]["arch-x86/xen.h"] == {"status": "skipped",
+                                                 "why": "arch header, not for arm64"}
