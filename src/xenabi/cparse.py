@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import NoReturn
 
 from pycparser import c_ast, c_generator, c_parser
@@ -77,18 +78,20 @@ def rewrite_attributes(text: str) -> str:
                 align = a.group(1) or "16"
             elif _PACKED.match(spec):
                 packed = True
-        before = text[:m.start()].rstrip()
-        after = text[end + 1:].lstrip()
+        j = m.start() - 1
+        while j >= 0 and text[j].isspace():
+            j -= 1
+        after = text[end + 1:end + 64].lstrip()
         replacement = ""
         if align is not None or packed:
             marker = (f"char {_MARK_PACKED};" if packed else "") + (
                 f"char {_MARK_ALIGNED}[{align}];" if align is not None else "")
-            if _KEYWORD_BEFORE.search(before) and after[:1] != ";":
+            if _KEYWORD_BEFORE.search(text, max(0, j - 16), j + 1) and after[:1] != ";":
                 brace = text.find("{", end)
                 if brace != -1:
                     inserts.append((brace + 1, marker))
-            elif before.endswith("}"):
-                inserts.append((_match_paren(text, len(before) - 1, "}", "{", -1) + 1, marker))
+            elif j >= 0 and text[j] == "}":
+                inserts.append((_match_paren(text, j, "}", "{", -1) + 1, marker))
             elif align is not None:
                 replacement = f" _Alignas({align}) "
         pieces.append(text[pos:m.start()])
@@ -326,3 +329,128 @@ def parse_text(text: str, target: Target) -> Api:
     pre, macros, public_dir = preprocess_text(text, target)
     conv = parse_unit(pre, target, public_dir)
     return build_api(conv, target.name, "tools", 0, macros, {})
+
+
+# --------------------------------------------------------------------------
+# Type declarations as C text again (cffi lays them out itself on the host)
+
+_OPERAND = "__xenabi_operand_{}__"
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """A ``sizeof(T)`` or ``_Alignof(T)`` of a declaration, for the consumer to answer."""
+
+    placeholder: str  #: what stands for it in :attr:`PlainDecl.text`
+    op: str  #: ``sizeof`` or ``_Alignof``
+    type: str  #: the C spelling of ``T``
+
+
+@dataclass(frozen=True, slots=True)
+class PlainDecl:
+    """One top-level type declaration of a unit, as C text without attributes."""
+
+    text: str  #: ``struct foo { ... };`` with each operand replaced by its placeholder
+    coord: Coord
+    public: bool  #: declared in a public header (not in xenabi's libc stand-ins)
+    packed: bool = False  #: a record it defines was ``__attribute__((packed))``
+    operands: tuple[Operand, ...] = ()
+
+
+class _Cleaner(c_ast.NodeVisitor):
+    """Makes a fresh AST plain C: takes out what :func:`rewrite_attributes` put in
+    (noting ``packed``), and defines each record or enum once.
+
+    pycparser shares one definition node among the declarators of
+    ``struct p { ... } source, dest;``: printed as is, it would be defined
+    twice. A tag defined again keeps its first definition, as in the model.
+    """
+
+    def __init__(self) -> None:
+        self.packed = False
+        self.tags: set[str] = set()  #: ``struct foo`` for every definition printed so far
+
+    @staticmethod
+    def tag(node: c_ast.Node) -> str | None:
+        """``struct foo`` for a definition of a tagged record or enum, else None."""
+        if isinstance(node, (c_ast.Struct, c_ast.Union)) and node.name and node.decls is not None:
+            return f"{type(node).__name__.lower()} {node.name}"
+        if isinstance(node, c_ast.Enum) and node.name and node.values is not None:
+            return f"enum {node.name}"
+        return None
+
+    def visit_Struct(self, node: c_ast.Struct | c_ast.Union) -> None:
+        if node.decls is not None:
+            self.packed |= any(d.name == _MARK_PACKED for d in node.decls)
+            node.decls = [d for d in node.decls if d.name not in (_MARK_PACKED, _MARK_ALIGNED)]
+        self.generic_visit(node)
+        if (tag := self.tag(node)) is not None:
+            self.tags.add(tag)
+
+    visit_Union = visit_Struct
+
+    def visit_Enum(self, node: c_ast.Enum) -> None:
+        if (tag := self.tag(node)) is not None:
+            self.tags.add(tag)
+
+    def visit_Decl(self, node: c_ast.Decl) -> None:
+        node.align = []
+        self.generic_visit(node)
+
+    def visit_TypeDecl(self, node: c_ast.TypeDecl) -> None:
+        node.align = None
+        if self.tag(node.type) in self.tags:
+            node.type = type(node.type)(node.type.name, None)  # defined before: refer to it
+            return
+        self.generic_visit(node)
+
+
+class _PlainGenerator(c_generator.CGenerator):
+    """C text in which each ``sizeof(T)``/``_Alignof(T)`` is a placeholder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.operands: list[Operand] = []
+
+    def visit_UnaryOp(self, n: c_ast.UnaryOp) -> str:
+        if n.op in ("sizeof", "_Alignof") and isinstance(n.expr, c_ast.Typename):
+            name = _OPERAND.format(len(self.operands))
+            self.operands.append(Operand(name, n.op, self.visit(n.expr)))
+            return name
+        return str(super().visit_UnaryOp(n))
+
+
+def _type_definition(ext: c_ast.Node) -> c_ast.Node | None:
+    """What of a top-level declaration declares a type: a typedef, or a record or enum it defines."""
+    if isinstance(ext, c_ast.Typedef):
+        return ext
+    if not isinstance(ext, c_ast.Decl):
+        return None  # a function definition: its inline body declares no ABI
+    t = ext.type.type if isinstance(ext.type, c_ast.TypeDecl) else ext.type
+    if isinstance(t, (c_ast.Struct, c_ast.Union)) and t.decls is not None:
+        return t
+    if isinstance(t, c_ast.Enum) and t.values is not None:
+        return t
+    return None  # a prototype, a variable, a forward declaration
+
+
+def plain_declarations(text: str, target: Target, public_dir: str) -> Iterator[PlainDecl]:
+    """Every type declaration of preprocessed text, in order, regenerated as C.
+
+    Attributes are gone (a ``packed`` record says so); ``sizeof(T)`` and
+    ``_Alignof(T)`` are left to the caller as :class:`Operand` placeholders,
+    so that whoever lays the declarations out answers them itself.
+    """
+    conv = Converter(target, public_dir)  # only for coordinates
+    cleaner = _Cleaner()
+    for ext in _parse(rewrite_attributes(text), public_dir).ext:
+        node = _type_definition(ext)
+        if node is None or cleaner.tag(node) in cleaner.tags:
+            continue
+        cleaner.packed = False
+        cleaner.visit(node)
+        gen = _PlainGenerator()
+        decl = gen.visit(node) + ";"
+        coord = conv.coord(ext)
+        yield PlainDecl(decl, coord, not coord.file.startswith(("/", "<")), cleaner.packed,
+                        tuple(gen.operands))
