@@ -33,8 +33,7 @@ FRAGMENTS = {"arch-x86/hvm/save.h": "hvm/save.h"}
 
 #: headers valid only after another has set their context (DESIGN.md, known pitfalls);
 #: the single translation unit includes xen.h first, so they are read in it
-CONTEXT = {"arch-x86/pmu.h": "xen.h", "arch-x86/xen-mca.h": "xen.h",
-           "arch-x86/xen-x86_32.h": "arch-x86/xen.h", "arch-x86/xen-x86_64.h": "arch-x86/xen.h"}
+CONTEXT = {"arch-x86/pmu.h": "xen.h", "arch-x86/xen-mca.h": "xen.h"}
 
 #: headers that do not apply by design, whatever the target
 BY_DESIGN = {"dom0_ops.h": "obsolete interface: #error by design"}
@@ -75,6 +74,9 @@ def applicable(tree: XenTree, target: Target) -> tuple[list[str], dict[str, Head
     for h in tree.headers:
         if tree.is_extra(h):
             status[h] = HeaderStatus(Status.SKIPPED, "installed by libxen-dev, not a public Xen header")
+        elif h in target.sibling_headers:
+            status[h] = HeaderStatus(Status.SKIPPED, f"the other half of arch-x86/xen.h, "
+                                                     f"not for {target.name}")
         elif h.startswith("arch-") and not any(
                 h == a or h.startswith(a + "/") for a in target.arch_headers):
             status[h] = HeaderStatus(Status.SKIPPED, f"arch header, not for {target.name}")

@@ -32,6 +32,9 @@ class Target:
     zero_width_bitfield_aligns_record: bool
     #: AAPCS: an unnamed bitfield's declared type raises the record's alignment; SysV: it does not
     unnamed_bitfield_aligns_record: bool
+    #: headers of this family meant for a sibling target (arch-x86/xen.h picks its
+    #: 32- or 64-bit half by target; the other half redefines the same records)
+    sibling_headers: tuple[str, ...] = ()
 
     @property
     def pointer(self) -> ScalarLayout:
@@ -76,12 +79,12 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            _predefines(4, __i386__="1", __i386="1"),
            _scalars(long=4, llong_align=4, double_align=4, ldouble=(12, 4), pointer=4),
            char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False),
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_64.h",)),
     Target("x86_64", "x86_64-linux-gnu", "x86", _X86,
            _predefines(8, __x86_64__="1", __x86_64="1", __amd64__="1", __amd64="1"),
            _scalars(long=8, llong_align=8, double_align=8, ldouble=(16, 16), pointer=8),
            char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False),
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_32.h",)),
     Target("arm32", "arm-linux-gnueabihf", "arm", _ARM,
            _predefines(4, __arm__="1", __ARM_EABI__="1", __ARMEL__="1", __ARM_ARCH="7",
                        __ARM_PCS_VFP="1", __CHAR_UNSIGNED__="1"),
