@@ -1,0 +1,216 @@
+"""What a document says, as plain values: its runs of text, code spans and code blocks.
+
+pandoc's AST is flattened here into :class:`Text` runs (a paragraph, a
+heading, a list item's paragraph, a table cell), each a string of words in
+which every code span keeps its backticks, so that statement patterns read
+like the sentence they match (``must set `SIF_HVM_GHCB` in start_info``).
+Markup (emphasis, links) is dropped and its words kept. Every token carries
+the source line :class:`~xenabi.docs.lines.LineFinder` found for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from xenabi.docs.lines import LineFinder
+
+#: inline elements whose children are plain inline text
+_WRAPPERS = frozenset({"Emph", "Underline", "Strong", "Strikeout", "Superscript",
+                       "Subscript", "SmallCaps"})
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSpan:
+    """An inline code span: ``must set `SIF_HVM_GHCB` in``."""
+
+    text: str  #: its content as pandoc gives it (a line break inside becomes a space)
+    line: int
+    offset: int  #: where its opening backtick is in the :attr:`Text.text` that holds it
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A run of inline text: a paragraph, a heading, a list item's paragraph, a table cell."""
+
+    text: str  #: words and code spans (with their backticks), markup dropped
+    codes: tuple[CodeSpan, ...]
+    #: (offset in ``text``, source line) where each token starts, in order
+    marks: tuple[tuple[int, int], ...]
+
+    @property
+    def line(self) -> int:
+        return self.marks[0][1] if self.marks else 0
+
+    def line_at(self, offset: int) -> int:
+        """The source line of the token at ``offset`` of :attr:`text`."""
+        i = bisect.bisect_right(self.marks, (offset, 1 << 30)) - 1
+        return self.marks[max(i, 0)][1] if self.marks else 0
+
+    def code_at(self, offset: int) -> CodeSpan | None:
+        """The code span whose opening backtick is at ``offset``."""
+        return next((c for c in self.codes if c.offset == offset), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeBlock:
+    """A code block (indented or fenced): C declarations, shell commands, diagrams."""
+
+    text: str
+    line: int  #: the line of its first non-blank line
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One pandoc document of a tree."""
+
+    path: str  #: relative to the tree root: ``docs/misc/pvh.pandoc``
+    texts: tuple[Text, ...]
+    code_blocks: tuple[CodeBlock, ...]
+
+    def codes(self) -> Iterator[CodeSpan]:
+        for t in self.texts:
+            yield from t.codes
+
+
+@dataclass(frozen=True)
+class DocSet:
+    """Every document of a tree, and what reading them cost."""
+
+    documents: tuple[Document, ...]
+    pandoc_seconds: float = 0.0  #: wall time pandoc ran this run (0 when every AST was cached)
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+
+def document(path: str, source: str, blocks: list[Any]) -> Document:
+    """Flatten one document's pandoc blocks; ``source`` is the text pandoc read."""
+    walk = _Walk(LineFinder(source))
+    walk.blocks(blocks)
+    return Document(path, tuple(walk.texts), tuple(walk.code_blocks))
+
+
+@dataclass
+class _Run:
+    """A :class:`Text` being built."""
+
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+    codes: list[CodeSpan] = field(default_factory=list)
+    marks: list[tuple[int, int]] = field(default_factory=list)
+
+    def add(self, s: str, line: int | None = None) -> None:
+        if line is not None:
+            self.marks.append((self.size, line))
+        self.parts.append(s)
+        self.size += len(s)
+
+    def done(self) -> Text:
+        return Text("".join(self.parts), tuple(self.codes), tuple(self.marks))
+
+
+class _Walk:
+    """One pass over a document's blocks, in source order (the line finder needs that)."""
+
+    def __init__(self, finder: LineFinder) -> None:
+        self.finder = finder
+        self.texts: list[Text] = []
+        self.code_blocks: list[CodeBlock] = []
+
+    def blocks(self, blocks: list[Any]) -> None:
+        for b in blocks:
+            self.block(b)
+
+    def block(self, b: dict[str, Any]) -> None:
+        t, c = b["t"], b.get("c")
+        match t:
+            case "Para" | "Plain":
+                self.run(c)
+            case "Header":
+                self.run(c[2])
+            case "LineBlock":
+                for line in c:
+                    self.run(line)
+            case "CodeBlock":
+                self.code_blocks.append(CodeBlock(c[1], self.finder.block(c[1])))
+            case "BlockQuote":
+                self.blocks(c)
+            case "BulletList":
+                for item in c:
+                    self.blocks(item)
+            case "OrderedList":
+                for item in c[1]:
+                    self.blocks(item)
+            case "DefinitionList":
+                for term, definitions in c:
+                    self.run(term)
+                    for d in definitions:
+                        self.blocks(d)
+            case "Div":
+                self.blocks(c[1])
+            case "RawBlock" | "HorizontalRule" | "Null":
+                pass
+            case _:
+                # tables and figures: their layout changed between pandoc API
+                # versions, so find the blocks inside without knowing it
+                self.blocks(list(_nested_blocks(c)))
+
+    def run(self, inlines: list[Any]) -> None:
+        run = _Run()
+        notes: list[list[Any]] = []
+        self.inlines(inlines, run, notes)
+        if run.parts:
+            self.texts.append(run.done())
+        for note in notes:
+            self.blocks(note)
+
+    def inlines(self, inlines: list[Any], run: _Run, notes: list[list[Any]]) -> None:
+        for i in inlines:
+            t, c = i["t"], i.get("c")
+            match t:
+                case "Str":
+                    run.add(c, self.finder.word(c))
+                case "Space" | "SoftBreak" | "LineBreak":
+                    run.add(" ")
+                case "Code":
+                    line = self.finder.code(c[1])
+                    run.codes.append(CodeSpan(c[1], line, run.size))
+                    run.add("`" + c[1].replace("`", "") + "`", line)
+                case "Math":
+                    run.add(c[1], self.finder.word(c[1]))
+                case "Quoted":
+                    run.add('"')
+                    self.inlines(c[1], run, notes)
+                    run.add('"')
+                case "Cite" | "Link" | "Image" | "Span":
+                    self.inlines(c[1], run, notes)  # the words, not the target
+                case "Note":
+                    notes.append(c)
+                case _ if t in _WRAPPERS:
+                    self.inlines(c, run, notes)
+                case _:
+                    pass  # RawInline: HTML or TeX, no prose
+
+
+def _nested_blocks(node: Any) -> Iterator[dict[str, Any]]:
+    """Every block found inside ``node``, outermost first, in order."""
+    if isinstance(node, dict):
+        if node.get("t") in _BLOCK_TYPES:
+            yield node
+            return
+        for v in node.values():
+            yield from _nested_blocks(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _nested_blocks(v)
+
+
+_BLOCK_TYPES = frozenset({"Plain", "Para", "LineBlock", "CodeBlock", "RawBlock", "BlockQuote",
+                          "OrderedList", "BulletList", "DefinitionList", "Header",
+                          "HorizontalRule", "Table", "Figure", "Div", "Null"})

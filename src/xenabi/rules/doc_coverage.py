@@ -1,0 +1,139 @@
+"""Rule doc-coverage: members of documented families that no pandoc document mentions.
+
+A family is *documented* when a document mentions one of its members
+(``VCPUOP_up`` documents ``VCPUOP_*``) or describes a structure whose field
+carries it (pvh.pandoc names ``arch-x86/hvm/start_info.h``, whose
+``hvm_start_info.flags`` carries ``SIF_xxx flags``: that documents ``SIF_*``).
+For a whole tree this is information. :func:`coverage` answers the same
+question for any set of symbols, so that a diff gate can ask it about the
+symbols a patch adds (a new ``SIF_*`` flag no document mentions is a warning
+there).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from xenabi.docs import DocSet
+from xenabi.docs.refs import Kind, headers_named, refs
+from xenabi.docs.statements import Form, statements
+from xenabi.docs.symbols import SymbolIndex
+from xenabi.model import Finding, Severity
+from xenabi.rules import Context, rule
+from xenabi.rules.doc_refs import context_index
+from xenabi.tree import XenTree
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A symbol of the headers that no document mentions."""
+
+    symbol: str
+    family: str | None  #: its narrowest family (``SIF_``), if it has one
+    documented: bool  #: whether a document documents that family
+    header: str  #: where the symbol is defined (relative to the public dir)
+    line: int
+
+
+def mentioned(docs: DocSet) -> frozenset[str]:
+    """Every C-identifier-shaped word of every document: text, code spans, code blocks."""
+    words: set[str] = set()
+    for doc in docs:
+        for text in doc.texts:
+            words.update(re.findall(r"[A-Za-z_]\w*", text.text))
+        for block in doc.code_blocks:
+            words.update(re.findall(r"[A-Za-z_]\w*", block.text))
+    return frozenset(words)
+
+
+def documented_families(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
+    """Each documented family, with why it counts as documented (for the message)."""
+    out: dict[str, str] = {}
+    for name in sorted(mentioned(docs) & index.constants.keys()):
+        fam = index.narrow_family(name)
+        if fam:
+            out.setdefault(fam, f"the docs mention {name}")
+    for key, why in sorted(_described_records(index, docs).items()):
+        for field in sorted(index.fields(key)):
+            fam = index.carrier(key, field)
+            if fam and index.members(fam):
+                out.setdefault(fam, f"the {field} field of {key} carries it, and {why}")
+    return out
+
+
+def coverage(index: SymbolIndex, docs: DocSet, symbols: Iterable[str] | None = None) -> list[Gap]:
+    """The symbols no document mentions, sorted by name.
+
+    ``symbols`` None asks about every member of every documented family (the
+    whole-tree report); a diff gate passes the constants a patch adds. A
+    symbol that is no constant of the headers is not asked about.
+    """
+    families = documented_families(index, docs)
+    said = mentioned(docs)
+    if symbols is None:
+        # each family's own members: XEN_E2BIG documents XEN_*, not XEN_DOMCTL_*
+        symbols = {m for fam in families for m in index.members(fam)
+                   if m in index.constants and index.narrow_family(m) == fam}
+    gaps = []
+    for name in sorted(set(symbols) - said):
+        c = index.constant(name)
+        if c is None:
+            continue
+        fam = index.narrow_family(name)
+        gaps.append(Gap(name, fam, fam in families, c.header, c.line))
+    return gaps
+
+
+@rule("doc-coverage", "members of documented families that no doc mentions (information)")
+def doc_coverage(ctx: Context) -> Iterator[Finding]:
+    docs: DocSet | None = ctx.docs
+    if docs is None:
+        return
+    yield from coverage_findings(context_index(ctx), ctx.tree, docs, Severity.INFO)
+
+
+def coverage_findings(index: SymbolIndex, tree: XenTree, docs: DocSet, severity: Severity,
+                      symbols: Iterable[str] | None = None) -> Iterator[Finding]:
+    """One finding per family with unmentioned members, at the first such member's line."""
+    families = documented_families(index, docs)
+    by_family: dict[str | None, list[Gap]] = defaultdict(list)
+    for gap in coverage(index, docs, symbols):
+        by_family[gap.family].append(gap)
+    wheres = sorted(index.snapshots)
+    for fam, gaps in sorted(by_family.items(), key=lambda kv: kv[0] or ""):
+        first = gaps[0]
+        names = ", ".join(g.symbol for g in gaps)
+        why = f"documented: {families[fam]}" if fam in families else "a family no doc documents"
+        label = f"{fam}*" if fam else first.symbol
+        yield Finding("doc-coverage", severity,
+                      f"{label} ({why}): no document mentions {names}",
+                      tree.finding_path(first.header), first.line,
+                      tuple(g.symbol for g in gaps),
+                      arches=tuple(sorted({a for a, _ in wheres})),
+                      views=tuple(sorted({v for _, v in wheres})))
+
+
+def _described_records(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
+    """Records a document describes: named as `struct X`, as the structure of a
+    statement, or defined in a header the document names."""
+    out: dict[str, str] = {}
+    by_header: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(index.records):
+        by_header[index.record_site(key).header].append(key)
+    for doc in docs:
+        named = headers_named(doc)
+        for ref in refs(doc):
+            key = index.record(ref.name) if ref.kind is Kind.RECORD else None
+            if key:
+                out.setdefault(key, f"{doc.path} names it")
+        for st in statements(doc):
+            if st.form in (Form.FLAG_IN, Form.FIELD_OF) and st.container:
+                for key in index.structures(st.container, named)[:1]:
+                    out.setdefault(key, f"{doc.path}:{st.line} describes it")
+        for header in sorted(named):
+            for key in by_header.get(header, ()):
+                out.setdefault(key, f"{doc.path} names {header}")
+    return out

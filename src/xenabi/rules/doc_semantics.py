@@ -1,0 +1,260 @@
+"""Rule doc-semantics: what the pandoc docs state about a symbol fits what the headers define.
+
+Statements are recognised by :mod:`xenabi.docs.statements`; this module
+judges each against the snapshots. A statement whose subject claims no
+family of the headers (``#define PKEY_ALGO_DSA 0``, a module-signing
+constant) or whose structure words name no record (``set `X` in motion``)
+says nothing about the ABI and is passed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from xenabi.docs import DocSet, Document
+from xenabi.docs.refs import headers_named
+from xenabi.docs.statements import Form, Statement, statements
+from xenabi.docs.symbols import SymbolIndex, Where, closest
+from xenabi.model import Finding, Severity
+from xenabi.rules import Context, rule
+from xenabi.rules.doc_refs import context_index
+from xenabi.tree import XenTree
+
+
+@rule("doc-semantics", "what a doc states about a symbol fits what the header defines")
+def doc_semantics(ctx: Context) -> Iterator[Finding]:
+    docs: DocSet | None = ctx.docs
+    if docs is None:
+        return
+    yield from check_statements(context_index(ctx), ctx.tree, docs)
+
+
+def check_statements(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Iterator[Finding]:
+    """A finding for each statement of ``docs`` that the headers contradict."""
+    for doc in docs:
+        judge = _Judge(index, tree, doc)
+        for st in statements(doc):
+            yield from judge(st)
+
+
+class _Judge:
+    """Judges the statements of one document (which headers it names guides the words)."""
+
+    def __init__(self, index: SymbolIndex, tree: XenTree, doc: Document) -> None:
+        self.index = index
+        self.tree = tree
+        self.named = headers_named(doc)
+        self.forms: dict[Form, Callable[[Statement], Iterator[Finding]]] = {
+            Form.FLAG_IN: self.flag_in, Form.FIELD_OF: self.field_of, Form.VALUE: self.value,
+            Form.BIT: self.bit, Form.SIZE: self.size, Form.OFFSET: self.offset,
+            Form.TYPE_OF: self.type_of, Form.MEMBERS: self.members}
+
+    def __call__(self, st: Statement) -> Iterator[Finding]:
+        return self.forms[st.form](st)
+
+    # -- helpers ----------------------------------------------------------------
+
+    def where(self, header: str, line: int) -> str:
+        return f"{self.tree.finding_path(header)}:{line}"
+
+    def record_where(self, key: str) -> str:
+        site = self.index.record_site(key)
+        return self.where(site.header, site.line)
+
+    def claims(self, name: str) -> bool:
+        """Whether a constant-like name is held to the headers (see xenabi.docs.symbols)."""
+        return self.index.exists(name) or self.index.constant_family(name) is not None
+
+    def finding(self, st: Statement, message: str, symbols: tuple[str, ...],
+                wheres: list[Where] | None = None) -> Finding:
+        ws = sorted(wheres if wheres is not None else self.index.snapshots)
+        return Finding("doc-semantics", Severity.ERROR, message, st.doc, st.line, symbols,
+                       arches=tuple(sorted({a for a, _ in ws})),
+                       views=tuple(sorted({v for _, v in ws})))
+
+    # -- forms ------------------------------------------------------------------
+
+    def flag_in(self, st: Statement) -> Iterator[Finding]:
+        flag, said = st.subject, f"{st.subject} is said to be set in {st.container}"
+        if not self.claims(flag):
+            return
+        records = self.index.structures(st.container or "", self.named)
+        if not records:
+            if "_" in (st.container or ""):  # a C name, not words: it must exist
+                yield self.finding(st, f"{said}, but the public headers define no such structure",
+                                   (flag,))
+            return
+        carriers = [(key, f, self.index.carrier(key, f)) for key in records
+                    for f in ([st.field] if st.field else _flag_fields(self.index, key))
+                    if f in self.index.fields(key)]
+        if not carriers:
+            what = f"no {st.field} field" if st.field else "no flags field"
+            yield self.finding(st, f"{said}, but {records[0]} ({self.record_where(records[0])}) "
+                                   f"has {what}", (flag,))
+            return
+        known = [(key, f, fam) for key, f, fam in carriers if fam is not None]
+        if not self.index.exists(flag):
+            yield self.finding(st, f"{said}, but {self.family_header(known, records[0])} "
+                                   f"defines no such flag{self.hint(flag, self.family_pool(flag))}",
+                               (flag,))
+            return
+        if not known or any(flag.startswith(fam) for _, _, fam in known):
+            return  # it is of the family carried there (or no comment names one)
+        key, fld, fam = known[0]
+        site = self.index.site(flag)
+        assert site is not None
+        own = self.index.constant_family(flag) or flag
+        yield self.finding(
+            st, f"{said}, but the {fld} field of {key} ({self.record_where(key)}) carries "
+                f"{fam}* flags, and {flag} is a {own}* value ({self.where(site.header, site.line)})",
+            (flag,))
+
+    def family_header(self, known: list[tuple[str, str, str]], key: str) -> str:
+        """The header that defines the family a flags field carries (else the record's)."""
+        members = self.index.members(known[0][2]) if known else []
+        site = self.index.site(members[0]) if members else None
+        return self.tree.finding_path(site.header if site else self.index.record_site(key).header)
+
+    def field_of(self, st: Statement) -> Iterator[Finding]:
+        records = self.index.structures(st.container or "", self.named)
+        if not records:
+            return
+        name = st.subject
+        if any(name in self.index.fields(k) or any(f.endswith("." + name)
+               for f in self.index.fields(k)) for k in records):
+            return
+        key = records[0]
+        yield self.finding(st, f"{name} is said to be a field of the {st.container} structure, "
+                               f"but {key} ({self.record_where(key)}) has no such field"
+                               f"{self.hint(name, self.index.fields(key))}", (name, key))
+
+    def value(self, st: Statement) -> Iterator[Finding]:
+        name, said = st.subject, st.number
+        assert said is not None
+        if not self.claims(name):
+            return
+        defs = self.index.constants.get(name)
+        if not defs:
+            yield self.finding(st, f"{name} is said to be {said}, but the public headers define "
+                                   f"no {name}{self.hint(name, self.family_pool(name))}", (name,))
+            return
+        wrong = {w: c for w, c in defs.items() if isinstance(c.value, int) and c.value != said}
+        if wrong:
+            c = next(iter(wrong.values()))
+            yield self.finding(st, f"{name} is said to be {said}, but {self.where(c.header, c.line)} "
+                                   f"defines it as {_show(c.value, said)}{_on(wrong, defs)}",
+                               (name,), list(wrong))
+
+    def bit(self, st: Statement) -> Iterator[Finding]:
+        name, bit = st.subject, st.number
+        assert bit is not None
+        if not self.claims(name):
+            return
+        defs = self.index.constants.get(name)
+        if not defs:
+            yield self.finding(st, f"{name} is said to be bit {bit}, but the public headers "
+                                   f"define no {name}{self.hint(name, self.family_pool(name))}",
+                               (name,))
+            return
+        # a mask is 1 << bit; a bit number (``_NETTXF_csum_blank``) is the bit itself
+        index_like = name.startswith("_") or "BIT" in name.upper().split("_")
+        wrong = {w: c for w, c in defs.items() if isinstance(c.value, int)
+                 and c.value != 1 << bit and not (index_like and c.value == bit)}
+        if wrong:
+            c = next(iter(wrong.values()))
+            assert isinstance(c.value, int)
+            yield self.finding(st, f"{name} is said to be bit {bit}, but "
+                                   f"{self.where(c.header, c.line)} defines it as "
+                                   f"{_show(c.value, 1 << bit)}{_bits(c.value)}{_on(wrong, defs)}",
+                               (name,), list(wrong))
+
+    def size(self, st: Statement) -> Iterator[Finding]:
+        key = self.index.record(st.subject)
+        if key is None:
+            return  # doc-refs judges the name
+        said = st.number
+        layouts = {w: r for w, r in self.index.records[key].items()
+                   if not st.arches or w[0] in st.arches}
+        wrong = {w: r for w, r in layouts.items() if r.size != said}
+        if wrong:
+            sizes = sorted({(r.size, w[0]) for w, r in wrong.items()})
+            told = ", ".join(f"{s} bytes on {a}" for s, a in sizes)
+            on = f" on {', '.join(st.arches)}" if st.arches else ""
+            yield self.finding(st, f"{key} is said to be {said} bytes{on}, but it is {told} "
+                                   f"({self.record_where(key)})", (key,), list(wrong))
+
+    def offset(self, st: Statement) -> Iterator[Finding]:
+        base, _, path = st.subject.partition(".")
+        key = self.index.record(st.container) if st.container else self.index.record(base)
+        name = st.subject if st.container else path
+        if key is None or not name:
+            return
+        layouts = self.index.records[key]
+        if name not in self.index.fields(key):
+            yield self.finding(st, f"{name} is said to be at offset {st.number} of {key}, but "
+                                   f"{key} ({self.record_where(key)}) has no such field"
+                                   f"{self.hint(name, self.index.fields(key))}", (key,))
+            return
+        wrong = {w: fl.offset_bits // 8 for w, r in layouts.items()
+                 for fl in r.fields if fl.name == name and fl.offset_bits != 8 * (st.number or 0)}
+        if wrong:
+            told = ", ".join(f"{o} on {a}" for o, a in sorted({(o, w[0]) for w, o in wrong.items()}))
+            yield self.finding(st, f"{key} field {name} is said to be at offset {st.number}, "
+                                   f"but it is at {told} ({self.record_where(key)})",
+                               (key,), list(wrong))
+
+    def type_of(self, st: Statement) -> Iterator[Finding]:
+        name = st.subject.removeprefix("struct ").removeprefix("union ")
+        ix = self.index
+        if ix.record(st.subject) or ix.exists(name) or f"{name}_t" in ix.typedefs:
+            return
+        if not ix.type_family(name):
+            return
+        yield self.finding(st, f"{st.subject} is said to be a type, but the public headers "
+                               f"define no such type{self.hint(name, ix.type_names())}", (name,))
+
+    def members(self, st: Statement) -> Iterator[Finding]:
+        key = self.index.record(st.subject)
+        if key is None:
+            return  # a structure of the hypervisor or of libc: doc-refs judges names
+        fields = self.index.fields(key)
+        tag = key.split(" ", 1)[-1]
+        for m in dict.fromkeys(st.members):  # a doc may repeat a name (two `pad`s)
+            if m not in fields:
+                yield self.finding(st, f"the {st.subject} shown here has a member {m}, but "
+                                       f"{key} ({self.record_where(key)}) has no such field"
+                                       f"{self.hint(m, fields)}", (f"{tag}.{m}",))
+
+    # -- messages ---------------------------------------------------------------
+
+    def family_pool(self, name: str) -> list[str]:
+        fam = self.index.constant_family(name)
+        return self.index.members(fam) if fam else []
+
+    def hint(self, name: str, pool: Iterable[str]) -> str:
+        close = closest(name, pool)
+        return f" (did you mean {close}?)" if close else ""
+
+
+def _flag_fields(index: SymbolIndex, key: str) -> list[str]:
+    """The fields of a record that can carry flags: those whose comment names a family,
+    else those named ``flags``."""
+    fields = sorted(index.fields(key))
+    described = [f for f in fields if index.carrier(key, f)]
+    return described or [f for f in fields if f.rsplit(".", 1)[-1] == "flags"]
+
+
+def _show(value: int, said: int) -> str:
+    """A header's value in the base the doc used."""
+    return hex(value) if said > 9 or value > 9 else str(value)
+
+
+def _bits(value: int) -> str:
+    return f" (bit {value.bit_length() - 1})" if value > 0 and value & (value - 1) == 0 else ""
+
+
+def _on(wrong: dict[Where, object], every: dict[Where, object]) -> str:
+    """" on x86_32" when only some targets disagree; nothing when all do."""
+    if len(wrong) == len(every):
+        return ""
+    return " on " + ", ".join(sorted({a for a, _ in wrong}))
