@@ -48,6 +48,8 @@ _DESIGNATOR = re.compile(rf"{_ID}(?:(?:\.|->){_ID})+")
 _CALL = re.compile(rf"{_ID}\(\)")
 _MACRO = re.compile(r"_*[A-Z][A-Z0-9]*_\w+|[A-Z][a-z0-9]+[A-Z]\w*")
 _CODE = re.compile(r"`[^`]*`")
+#: numbers and C arithmetic on names: ``0x10``, ``(1 << ring_order) * PAGE_SIZE``
+_EXPRESSION = re.compile(r"[\w\s()<>*+|&~^/.-]+")
 #: x86 and Arm register names as docs write them in code spans
 _REGISTER = re.compile(
     r"(?:[er]?[abcd]x|[er]?[sd]il?|[er]?[sb]pl?|[er]?ip|r(?:[89]|1[0-5])[dwb]?|[c-gs]s|tr|ldtr"
@@ -92,6 +94,8 @@ def classify(text: str) -> tuple[Kind, str]:
         return Kind.OPTION, t
     if _PATH.fullmatch(t):
         return Kind.PATH, t
+    if _EXPRESSION.fullmatch(t) and re.search(r"\d|<<|>>", t):
+        return Kind.OTHER, t
     if " " in t or re.fullmatch(r"[A-Za-z][\w'-]*:?", t):
         return Kind.PROSE, t
     return Kind.OTHER, t

@@ -74,7 +74,10 @@ _STRUCT = (r"(?P<cont>`[^`]+`|[A-Za-z]\w*_\w+"
            r"|(?:[A-Za-z][\w-]*\s+){1,3}?(?:structure|struct)\b)")
 _FIELD_OF_STRUCT = rf"(?:(?P<fld>\w+)\s+field\s+of\s+(?:the\s+)?)?{_STRUCT}"
 _UNIT = r"(?!\s*(?:bytes?|bits?|pages?|[KMGT]i?B|[kKMG]\b|%|-bit))"
-_QUAL = r"(?:\s+on\s+(?P<qual>x86_64|x86_32|arm32|arm64|x86|[Aa]rm|ARM|64-bit|32-bit)\b)?"
+_QUAL = (r"(?:\s+on\s+(?P<qual>x86_64|x86_32|arm32|arm64|x86|[Aa]rm|ARM|64-bit|32-bit)\b"
+         r"(?:\s+(?:hypervisors?|guests?|targets?|platforms?|systems?|builds?))?)?")
+#: where a size statement must end: "is 56 bytes away from" is not a size
+_END = r"(?=\s*(?:[.,;:)]|$))"
 _REC = r"`(?P<rec>(?:struct|union)\s+\w+|\w+)`"
 _BE = r"(?:is|are|must\s+be|should\s+be|shall\s+be|will\s+be|may\s+be|can\s+be|gets?)"
 
@@ -84,7 +87,7 @@ _SENTENCE_PATTERNS: tuple[tuple[Form, re.Pattern[str]], ...] = tuple(
                        rf"(?:flag\s+)?{_SYM}(?:\s+flag)?\s+in\s+(?:the\s+)?{_FIELD_OF_STRUCT}"),
         (Form.FLAG_IN, rf"{_SYM}(?:\s+flag)?\s+{_BE}\s+(?:set|cleared|raised|passed)\s+in\s+"
                        rf"(?:the\s+)?{_FIELD_OF_STRUCT}"),
-        (Form.FIELD_OF, r"\b(?:from|in|of|into|inside)\s+(?:the\s+)?"
+        (Form.FIELD_OF, r"(?:\b(?:from|in|of|into|inside)\s+(?:the\s+)?|\bthe\s+)"
                         r"(?P<cont>(?:[A-Za-z][\w-]*\s+){1,3}?)(?:structure|struct)\b"
                         r"[^.;]*?\bfield\s+`(?P<sym>[A-Za-z_]\w*)`"),
         (Form.FIELD_OF, rf"{_SYM}\s+field\s+(?:of|in)\s+(?:the\s+)?{_STRUCT}"),
@@ -95,8 +98,8 @@ _SENTENCE_PATTERNS: tuple[tuple[Form, re.Pattern[str]], ...] = tuple(
         (Form.BIT, rf"\bbit\s+{_NUM}\s*\(\s*{_SYM}\s*\)"),
         (Form.BIT, rf"{_SYM}\s*\(\s*bit\s+{_NUM}\s*\)"),
         (Form.BIT, rf"{_SYM}\s+is\s+bit\s+{_NUM}\b"),
-        (Form.SIZE, rf"\bsize\s+of\s+(?:the\s+)?{_REC}\s+is\s+{_NUM}\s+bytes\b{_QUAL}"),
-        (Form.SIZE, rf"{_REC}\s+is\s+{_NUM}\s+bytes\b(?:\s+long|\s+in\s+size)?{_QUAL}"),
+        (Form.SIZE, rf"\bsize\s+of\s+(?:the\s+)?{_REC}\s+is\s+{_NUM}\s+bytes\b{_QUAL}{_END}"),
+        (Form.SIZE, rf"{_REC}\s+is\s+{_NUM}\s+bytes\b(?:\s+long|\s+in\s+size)?{_QUAL}{_END}"),
         (Form.OFFSET, r"`(?P<sym>[A-Za-z_]\w*(?:\.\w+)*)`\s+(?:is\s+)?at\s+offset\s+"
                       rf"{_NUM}\b(?:\s+(?:of|in)\s+(?:the\s+)?{_REC})?"),
         (Form.TYPE_OF, r"\bof\s+(?:the\s+)?type\s+(?:`(?P<sym>[^`]+)`|(?P<word>(?:struct\s+)?"
@@ -117,7 +120,7 @@ def statements(doc: Document) -> tuple[Statement, ...]:
     """Every statement of a document: its runs of text first, then its code blocks."""
     found = [st for text in doc.texts for st in _text_statements(doc.path, text)]
     found += [st for block in doc.code_blocks for st in _block_statements(doc.path, block)]
-    return tuple(found)
+    return tuple(dict.fromkeys(found))  # two shapes may read the same claim
 
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:

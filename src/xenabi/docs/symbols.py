@@ -40,7 +40,7 @@ _FAMILY_COMMENT = re.compile(r"/\*.*?\b(_*[A-Z][A-Z0-9]*_)(?:xxx|XXX|\*|\?+)")
 
 _DECLARED = re.compile(
     r"^\s*#\s*define\s+(\w+)"  # any macro, function-like ones included
-    r"|\b(?:struct|union|enum)\s+(\w+)\s*\{"  # a record or enum defined here
+    r"|\b((?:struct|union|enum)\s+\w+)\s*\{"  # a record or enum defined here
     r"|^\s*typedef\b[^;{]*?\b(\w+)\s*;",  # a one-line typedef
     re.M)
 
@@ -245,7 +245,7 @@ class SymbolIndex:
 
 def closest(name: str, pool: Iterable[str]) -> str | None:
     """The closest spelling of ``name`` in ``pool`` (for "did you mean"), if close enough."""
-    close = difflib.get_close_matches(name, list(pool), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name, list(pool), n=1, cutoff=0.7)
     return close[0] if close else None
 
 
@@ -259,7 +259,8 @@ def constant_prefix(name: str) -> str | None:
 
 
 def declared_names(texts: Mapping[str, str]) -> dict[str, Site]:
-    """Names the header texts declare (``#define``, ``struct X {``, one-line typedefs).
+    """Names the header texts declare: macros, ``struct X`` / ``union X`` / ``enum X``
+    (with their keyword) where defined, one-line typedefs.
 
     ``texts`` maps a header (relative to the public dir) to its text. This
     sees what no computed view does (function-like macros, ``__XEN__``-only
@@ -268,6 +269,6 @@ def declared_names(texts: Mapping[str, str]) -> dict[str, Site]:
     out: dict[str, Site] = {}
     for header, text in sorted(texts.items()):
         for m in _DECLARED.finditer(text):
-            name = m.group(1) or m.group(2) or m.group(3)
+            name = m.group(1) or m.group(3) or " ".join(m.group(2).split())
             out.setdefault(name, Site(header, text.count("\n", 0, m.start()) + 1))
     return out

@@ -84,14 +84,14 @@ def _header_problem(tree: XenTree, ref: Ref) -> str | None:
 
 def _record_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
     kind, tag = name.split(" ", 1)
-    if name in index.records or tag in index.declared:
+    if name in index.records:
         return None
     other = index.record(tag)
-    if other is not None and kind != "enum":
+    if other is not None and kind != "enum":  # a struct that is a union, or the reverse
         site = index.record_site(other)
         return (f"{name} is not defined by the public headers; {other} is "
                 f"({tree.finding_path(site.header)}:{site.line})")
-    if not index.type_family(tag):
+    if name in index.declared or not index.type_family(tag):
         return None
     close = closest(name, [k for k in index.records if k.startswith(kind + " ")])
     hint = ""

@@ -9,7 +9,7 @@ says nothing about the ABI and is passed over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import headers_named
@@ -120,13 +120,13 @@ class _Judge:
         if not records:
             return
         name = st.subject
-        if any(name in self.index.fields(k) or any(f.endswith("." + name)
-               for f in self.index.fields(k)) for k in records):
+        fields = {f for k in records for f in self.index.fields(k)}
+        if name in fields or any(f.endswith("." + name) for f in fields):
             return
-        key = records[0]
+        which = " and ".join(f"{k} ({self.record_where(k)})" for k in records)
         yield self.finding(st, f"{name} is said to be a field of the {st.container} structure, "
-                               f"but {key} ({self.record_where(key)}) has no such field"
-                               f"{self.hint(name, self.index.fields(key))}", (name, key))
+                               f"but {which} {'has' if len(records) == 1 else 'have'} no such "
+                               f"field{self.hint(name, fields)}", (name,))
 
     def value(self, st: Statement) -> Iterator[Finding]:
         name, said = st.subject, st.number
@@ -142,7 +142,7 @@ class _Judge:
         if wrong:
             c = next(iter(wrong.values()))
             yield self.finding(st, f"{name} is said to be {said}, but {self.where(c.header, c.line)} "
-                                   f"defines it as {_show(c.value, said)}{_on(wrong, defs)}",
+                                   f"defines it as {_show(c.value)}{_on(wrong, defs)}",
                                (name,), list(wrong))
 
     def bit(self, st: Statement) -> Iterator[Finding]:
@@ -165,23 +165,21 @@ class _Judge:
             assert isinstance(c.value, int)
             yield self.finding(st, f"{name} is said to be bit {bit}, but "
                                    f"{self.where(c.header, c.line)} defines it as "
-                                   f"{_show(c.value, 1 << bit)}{_bits(c.value)}{_on(wrong, defs)}",
+                                   f"{_show(c.value)}{_bits(c.value)}{_on(wrong, defs)}",
                                (name,), list(wrong))
 
     def size(self, st: Statement) -> Iterator[Finding]:
         key = self.index.record(st.subject)
         if key is None:
             return  # doc-refs judges the name
-        said = st.number
-        layouts = {w: r for w, r in self.index.records[key].items()
-                   if not st.arches or w[0] in st.arches}
-        wrong = {w: r for w, r in layouts.items() if r.size != said}
+        sizes = {w: r.size for w, r in self.index.records[key].items()
+                 if not st.arches or w[0] in st.arches}
+        wrong = {w: size for w, size in sizes.items() if size != st.number}
         if wrong:
-            sizes = sorted({(r.size, w[0]) for w, r in wrong.items()})
-            told = ", ".join(f"{s} bytes on {a}" for s, a in sizes)
             on = f" on {', '.join(st.arches)}" if st.arches else ""
-            yield self.finding(st, f"{key} is said to be {said} bytes{on}, but it is {told} "
-                                   f"({self.record_where(key)})", (key,), list(wrong))
+            yield self.finding(st, f"{key} is said to be {st.number} bytes{on}, but it is "
+                                   f"{_per_arch(wrong, sizes, ' bytes')} ({self.record_where(key)})",
+                               (key,), list(wrong))
 
     def offset(self, st: Statement) -> Iterator[Finding]:
         base, _, path = st.subject.partition(".")
@@ -189,19 +187,18 @@ class _Judge:
         name = st.subject if st.container else path
         if key is None or not name:
             return
-        layouts = self.index.records[key]
         if name not in self.index.fields(key):
             yield self.finding(st, f"{name} is said to be at offset {st.number} of {key}, but "
                                    f"{key} ({self.record_where(key)}) has no such field"
-                                   f"{self.hint(name, self.index.fields(key))}", (key,))
+                                   f"{self.hint(name, self.index.fields(key))}", (f"{key}.{name}",))
             return
-        wrong = {w: fl.offset_bits // 8 for w, r in layouts.items()
-                 for fl in r.fields if fl.name == name and fl.offset_bits != 8 * (st.number or 0)}
+        offsets = {w: fl.offset_bits // 8 for w, r in self.index.records[key].items()
+                   for fl in r.fields if fl.name == name}
+        wrong = {w: o for w, o in offsets.items() if o != st.number}
         if wrong:
-            told = ", ".join(f"{o} on {a}" for o, a in sorted({(o, w[0]) for w, o in wrong.items()}))
-            yield self.finding(st, f"{key} field {name} is said to be at offset {st.number}, "
-                                   f"but it is at {told} ({self.record_where(key)})",
-                               (key,), list(wrong))
+            yield self.finding(st, f"{key} field {name} is said to be at offset {st.number}, but "
+                                   f"it is at {_per_arch(wrong, offsets)} ({self.record_where(key)})",
+                               (f"{key}.{name}",), list(wrong))
 
     def type_of(self, st: Statement) -> Iterator[Finding]:
         name = st.subject.removeprefix("struct ").removeprefix("union ")
@@ -244,17 +241,26 @@ def _flag_fields(index: SymbolIndex, key: str) -> list[str]:
     return described or [f for f in fields if f.rsplit(".", 1)[-1] == "flags"]
 
 
-def _show(value: int, said: int) -> str:
-    """A header's value in the base the doc used."""
-    return hex(value) if said > 9 or value > 9 else str(value)
+def _show(value: int) -> str:
+    """A header's value as a reader would write it: small numbers in decimal."""
+    return str(value) if value < 0x100 else hex(value)
 
 
 def _bits(value: int) -> str:
     return f" (bit {value.bit_length() - 1})" if value > 0 and value & (value - 1) == 0 else ""
 
 
-def _on(wrong: dict[Where, object], every: dict[Where, object]) -> str:
+def _on(wrong: Mapping[Where, object], every: Mapping[Where, object]) -> str:
     """" on x86_32" when only some targets disagree; nothing when all do."""
     if len(wrong) == len(every):
         return ""
     return " on " + ", ".join(sorted({a for a, _ in wrong}))
+
+
+def _per_arch(wrong: Mapping[Where, int], every: Mapping[Where, int], unit: str = "") -> str:
+    """``40 bytes on x86_32`` or, when it differs everywhere alike, ``40 bytes``."""
+    values = sorted(set(wrong.values()))
+    if len(values) == 1:
+        return f"{values[0]}{unit}{_on(wrong, every)}"
+    return ", ".join(f"{v}{unit} on {', '.join(sorted({a for (a, _), x in wrong.items() if x == v}))}"
+                     for v in values)

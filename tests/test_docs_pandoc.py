@@ -1,0 +1,157 @@
+"""Reading documents with pandoc: one process for many documents, each parsed on its own,
+ASTs cached by content, and every token's source line found in the source text."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from xenabi.docs import Document, read_documents
+from xenabi.docs.facts import document
+from xenabi.docs.pandoc import Blocks, find_pandoc, parse_documents
+from xenabi.errors import UsageError
+
+
+def _plain(blocks: Blocks) -> str:
+    """The words of pandoc blocks, for asserting what pandoc made of a document."""
+    return " ".join(t.text for t in document("x", "", blocks).texts)
+
+
+def _counting_pandoc(tmp_path: Path) -> Path:
+    """A wrapper around the real pandoc that counts its runs in a file beside it."""
+    real = find_pandoc()
+    wrapper = tmp_path / "pandoc"
+    wrapper.write_text(f'#!/bin/sh\necho run >> "{tmp_path}/runs"\nexec "{real}" "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    return wrapper
+
+
+def _runs(tmp_path: Path) -> int:
+    log = tmp_path / "runs"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_many_documents_one_process_each_parsed_on_its_own(tmp_path: Path) -> None:
+    texts = {
+        # a reference link defined here must not resolve in the next document
+        "a.pandoc": "Link to [home].\n\n[home]: http://example.org/\n",
+        "b.pandoc": "Another [home].\n",
+        # a line of tildes inside a document must not end the block that carries it
+        "c.pandoc": "Before\n\n~~~~\ncode\n~~~~\n\nAfter `x`\n",
+    }
+    asts, _ = parse_documents(texts, pandoc=_counting_pandoc(tmp_path), cache=None)
+    assert _runs(tmp_path) == 1
+    assert _plain(asts["a.pandoc"]) == "Link to home."
+    assert _plain(asts["b.pandoc"]) == "Another [home]."
+    assert _plain(asts["c.pandoc"]) == "Before After `x`"
+    assert document("c", texts["c.pandoc"], asts["c.pandoc"]).code_blocks[0].text == "code"
+
+
+def test_cache_hit_starts_no_pandoc_and_an_edit_misses(tmp_path: Path) -> None:
+    pandoc, cache = _counting_pandoc(tmp_path), tmp_path / "cache"
+    texts = {"a.pandoc": "One `A`.\n", "b.pandoc": "Two `B`.\n"}
+    first, spent = parse_documents(texts, pandoc=pandoc, cache=cache)
+    again, spent_again = parse_documents(texts, pandoc=pandoc, cache=cache)
+    assert (_runs(tmp_path), again, spent_again) == (1, first, 0.0)
+    assert spent > 0
+    edited, _ = parse_documents({**texts, "b.pandoc": "Two `C`.\n"}, pandoc=pandoc, cache=cache)
+    assert _runs(tmp_path) == 2
+    assert _plain(edited["b.pandoc"]) == "Two `C`."
+
+
+def test_torn_cache_entry_is_parsed_again(tmp_path: Path) -> None:
+    pandoc, cache = _counting_pandoc(tmp_path), tmp_path / "cache"
+    parse_documents({"a.pandoc": "One.\n"}, pandoc=pandoc, cache=cache)
+    for entry in cache.iterdir():
+        entry.write_text('[{"t": "Para"')  # cut short, as a crash mid-write would leave it
+    asts, _ = parse_documents({"a.pandoc": "One.\n"}, pandoc=pandoc, cache=cache)
+    assert _runs(tmp_path) == 2 and _plain(asts["a.pandoc"]) == "One."
+
+
+def test_no_cache_env_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("XENABI_NO_CACHE", "1")
+    read_documents({"a.pandoc": "One.\n"})
+    assert not (tmp_path / "xenabi").exists()
+    monkeypatch.delenv("XENABI_NO_CACHE")
+    read_documents({"a.pandoc": "One.\n"})
+    assert len(list((tmp_path / "xenabi" / "pandoc").iterdir())) == 1
+
+
+def test_missing_pandoc_is_unusable_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XENABI_PANDOC", "/nonexistent/pandoc")
+    with pytest.raises(UsageError, match="XENABI_PANDOC=/nonexistent/pandoc: no such file"):
+        find_pandoc()
+
+
+def test_pandoc_failure_is_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "pandoc"
+    broken.write_text("#!/bin/sh\necho 'pandoc: something broke' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    with pytest.raises(UsageError, match=r"pandoc failed \(exit 3\): pandoc: something broke"):
+        parse_documents({"a.pandoc": "x\n"}, pandoc=broken, cache=None)
+
+
+# -- source lines ----------------------------------------------------------------
+
+LINES = """\
+# Title with `HEAD`
+
+First paragraph names `ONE` and,
+on its second line, `TWO` and a span that
+crosses a line: `struct
+start_info`.
+
+* item with `ONE` again
+* item with a tab:\t`THREE`
+
+Footnote user[^n] and `FOUR`.
+
+    code block line
+\tindented with a tab
+
+[^n]: The note says `FIVE`.
+"""
+
+
+@pytest.fixture(scope="module")
+def lines_doc() -> Document:
+    return read_documents({"lines.pandoc": LINES}, cache=False).documents[0]
+
+
+def test_each_code_span_has_its_source_line(lines_doc: Document) -> None:
+    spans = [(c.text, c.line) for c in lines_doc.codes()]
+    assert spans == [("HEAD", 1), ("ONE", 3), ("TWO", 4), ("struct start_info", 5),
+                     ("ONE", 8), ("THREE", 9), ("FOUR", 11),
+                     # a footnote's text sits at its definition, far below its use
+                     ("FIVE", 16)]
+
+
+def test_words_and_code_blocks_have_their_lines(lines_doc: Document) -> None:
+    para = lines_doc.texts[1]
+    assert para.line == 3
+    assert para.line_at(para.text.index("second")) == 4
+    assert para.line_at(para.text.index("crosses")) == 5
+    assert [(b.text.splitlines()[0], b.line) for b in lines_doc.code_blocks] == [
+        ("code block line", 13)]
+
+
+def test_source_not_utf8_is_unusable_input(tmp_path: Path) -> None:
+    from xenabi.docs import load_docs
+    from xenabi.tree import open_tree
+
+    (tmp_path / "xen/include/public").mkdir(parents=True)
+    (tmp_path / "xen/include/public/xen.h").write_text("")
+    (tmp_path / "docs/misc").mkdir(parents=True)
+    (tmp_path / "docs/misc/bad.pandoc").write_bytes(b"fine\nnot \xff utf-8\n")
+    with pytest.raises(UsageError, match=r"^docs/misc/bad.pandoc:2: not UTF-8 text$"):
+        load_docs(open_tree(tmp_path), cache=False)
+
+
+def test_cache_file_is_json_blocks(tmp_path: Path) -> None:
+    parse_documents({"a.pandoc": "One.\n"}, cache=tmp_path)
+    (entry,) = tmp_path.iterdir()
+    assert entry.suffix == ".json" and json.loads(entry.read_text())[0]["t"] == "Para"
