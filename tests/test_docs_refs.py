@@ -50,8 +50,9 @@ def test_classify(text: str, kind: Kind, name: str) -> None:
 
 
 def test_only_c_shapes_are_checked() -> None:
-    assert CHECKED == {Kind.HEADER, Kind.RECORD, Kind.HYPERCALL, Kind.DESIGNATOR,
-                       Kind.CONSTANT, Kind.TYPEDEF}
+    checked = {Kind.HEADER, Kind.RECORD, Kind.HYPERCALL, Kind.DESIGNATOR, Kind.CONSTANT,
+               Kind.TYPEDEF}
+    assert checked == CHECKED
 
 
 def test_header_paths_in_running_text_and_code_spans() -> None:

@@ -301,7 +301,8 @@ def test_coverage_of_given_symbols_is_what_a_diff_gate_asks(index: SymbolIndex) 
 def test_coverage_findings_group_by_family_at_the_first_member(
         index: SymbolIndex, tree: XenTree) -> None:
     docs = read_documents({"a.pandoc": "Use `VCPUOP_up`.\n"}, cache=False)
-    (f,) = coverage_findings(index, tree, docs, Severity.WARNING, ["VCPUOP_down", "VCPUOP_initialise"])
+    asked = ["VCPUOP_down", "VCPUOP_initialise"]
+    (f,) = coverage_findings(index, tree, docs, Severity.WARNING, asked)
     assert (f.rule, f.severity, f.file, f.line, f.symbols) == (
         "doc-coverage", Severity.WARNING, XEN_H, 5, ("VCPUOP_down", "VCPUOP_initialise"))
     assert f.message == ("VCPUOP_* (documented: the docs mention VCPUOP_up): no document "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from xenabi.docs.facts import CodeBlock, CodeSpan, Document, DocSet, Text, document
+from xenabi.docs.facts import CodeBlock, CodeSpan, DocSet, Document, Text, document
 from xenabi.docs.pandoc import cache_dir, parse_documents
 from xenabi.errors import UsageError
 from xenabi.tree import XenTree

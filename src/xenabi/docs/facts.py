@@ -128,7 +128,8 @@ class _Walk:
             self.block(b)
 
     def block(self, b: dict[str, Any]) -> None:
-        t, c = b["t"], b.get("c")
+        t: str = b["t"]
+        c: Any = b.get("c")
         match t:
             case "Para" | "Plain":
                 self.run(c)
@@ -172,7 +173,8 @@ class _Walk:
 
     def inlines(self, inlines: list[Any], run: _Run, notes: list[list[Any]]) -> None:
         for i in inlines:
-            t, c = i["t"], i.get("c")
+            t: str = i["t"]
+            c: Any = i.get("c")
             match t:
                 case "Str":
                     run.add(c, self.finder.word(c))

@@ -44,7 +44,9 @@ class LineFinder:
                 self.pos = at + len(content) + 2
                 return self.line(at)
         body = _loose(content)
-        return self._seek(re.compile(r"(`+)[ \t\n]*" + body + r"[ \t\n]*\1")) if body else self.line()
+        if not body:
+            return self.line()
+        return self._seek(re.compile(r"(`+)[ \t\n]*" + body + r"[ \t\n]*\1"))
 
     def word(self, word: str) -> int:
         """The line of a word of running text (the cursor's line when not found nearby)."""

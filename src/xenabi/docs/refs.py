@@ -65,7 +65,8 @@ class Ref:
     """One name a document uses, with its shape."""
 
     kind: Kind
-    name: str  #: normalised: ``struct foo``; a header relative to ``public/``; a bare hypercall name
+    #: normalised: ``struct foo``; a header relative to ``public/``; a bare hypercall name
+    name: str
     text: str  #: as the document wrote it
     doc: str
     line: int
@@ -90,7 +91,7 @@ def classify(text: str) -> tuple[Kind, str]:
         return Kind.FUNCTION, t[:-2]
     if _IDENT.fullmatch(t):
         return _identifier(t), t
-    if t.startswith("-") or "=" in t and " " not in t.split("=", 1)[0]:
+    if t.startswith("-") or ("=" in t and " " not in t.split("=", 1)[0]):
         return Kind.OPTION, t
     if _PATH.fullmatch(t):
         return Kind.PATH, t

@@ -109,8 +109,8 @@ _SENTENCE_PATTERNS: tuple[tuple[Form, re.Pattern[str]], ...] = tuple(
 #: a whole list item or table cell that pairs a name with a number: `PVCALLS_SOCKET`: 0
 _VALUE_ITEM = re.compile(rf"\s*{_SYM}\s*(?::|=|==)\s*{_NUM}\s*[.,;]?\s*")
 #: an object-like ``#define`` line (comments are blanked out first)
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(?P<sym>[A-Za-z_]\w*)[ \t]+(?P<expr>\S[^\n]*?)[ \t]*$",
-                     re.M)
+_DEFINE = re.compile(
+    r"^[ \t]*#[ \t]*define[ \t]+(?P<sym>[A-Za-z_]\w*)[ \t]+(?P<expr>\S[^\n]*?)[ \t]*$", re.M)
 _STRUCT_DEF = re.compile(r"\b(?:struct|union)\s+(?P<tag>\w+)\s*\{")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"])")
 

@@ -87,7 +87,7 @@ class SymbolIndex:
         return next(iter(defs.values())) if defs else None
 
     def record(self, name: str) -> str | None:
-        """The record key a doc name means: ``struct start_info``, ``start_info_t``, ``start_info``."""
+        """The record key a doc name means: ``struct X``, a typedef of it, or a bare tag."""
         name = " ".join(name.split())
         if name in self.records:
             return name
@@ -108,7 +108,7 @@ class SymbolIndex:
         return frozenset(f.name for r in self.records.get(key, {}).values() for f in r.fields)
 
     def hypercall(self, name: str) -> str | None:
-        """The ``__HYPERVISOR_*`` constant of a hypercall named ``vcpu_op`` or ``HYPERVISOR_vcpu_op``."""
+        """The ``__HYPERVISOR_*`` constant of a hypercall: ``vcpu_op``, ``HYPERVISOR_vcpu_op``."""
         bare = name.removeprefix("__").removeprefix("HYPERVISOR_")
         return f"__HYPERVISOR_{bare}" if f"__HYPERVISOR_{bare}" in self.constants else None
 
@@ -118,11 +118,22 @@ class SymbolIndex:
                 or name in self.typedefs or name in self.declared)
 
     def site(self, name: str) -> Site | None:
-        """Where a constant, typedef or declared name is defined."""
+        """Where a constant, record key, typedef or declared name is defined."""
         c = self.constant(name)
         if c is not None:
             return Site(c.header, c.line)
+        if name in self.records:
+            return self.record_site(name)
         return self.typedef_sites.get(name) or self.declared.get(name)
+
+    @property
+    def arches(self) -> tuple[str, ...]:
+        """The targets of the snapshots: what a finding about a doc name covers."""
+        return tuple(sorted({a for a, _ in self.snapshots}))
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        return tuple(sorted({v for _, v in self.snapshots}))
 
     # -- families -------------------------------------------------------------
 
@@ -186,7 +197,8 @@ class SymbolIndex:
     def members(self, prefix: str) -> list[str]:
         """Constants (and declared macros) whose names start with ``prefix``, sorted."""
         names = self._names
-        run = names[bisect.bisect_left(names, prefix):bisect.bisect_left(names, prefix + "\U0010ffff")]
+        lo = bisect.bisect_left(names, prefix)
+        run = names[lo:bisect.bisect_left(names, prefix + "\U0010ffff", lo)]
         return [n for n in run if not prefix[-1].isalpha() or n[len(prefix):][:1].isupper()]
 
     def type_names(self) -> frozenset[str]:

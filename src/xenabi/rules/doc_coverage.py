@@ -126,9 +126,9 @@ def _described_records(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
     for doc in docs:
         named = headers_named(doc)
         for ref in refs(doc):
-            key = index.record(ref.name) if ref.kind is Kind.RECORD else None
-            if key:
-                out.setdefault(key, f"{doc.path} names it")
+            rec = index.record(ref.name) if ref.kind is Kind.RECORD else None
+            if rec:
+                out.setdefault(rec, f"{doc.path} names it")
         for st in statements(doc):
             if st.form in (Form.FLAG_IN, Form.FIELD_OF) and st.container:
                 for key in index.structures(st.container, named)[:1]:

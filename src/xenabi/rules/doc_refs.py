@@ -9,7 +9,7 @@ to doc-semantics, which says more about it. Also home of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from weakref import WeakKeyDictionary
 
 from xenabi.docs import DocSet
@@ -52,34 +52,26 @@ def check_refs(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Iterator[Find
 
 def _problem(index: SymbolIndex, tree: XenTree, ref: Ref) -> str | None:
     """Why ``ref`` does not resolve, or None when it does (or claims nothing)."""
+    missing = f"{ref.name} is not defined by the public headers"
     match ref.kind:
         case Kind.HEADER:
-            return _header_problem(tree, ref)
+            if (tree.public / ref.name).is_file():
+                return None
+            close = closest(ref.name, tree.headers)
+            hint = f" (did you mean {tree.finding_path(close)}?)" if close else ""
+            return f"{ref.text} does not exist{hint}"
         case Kind.RECORD:
             return _record_problem(index, tree, ref.name)
-        case Kind.CONSTANT:
-            if index.exists(ref.name) or not index.constant_family(ref.name):
-                return None
-            return f"{ref.name} is not defined by the public headers{_did_you_mean(index, tree, ref.name)}"
-        case Kind.TYPEDEF:
-            if index.exists(ref.name) or not index.type_family(ref.name):
-                return None
-            return f"{ref.name} is not a type of the public headers{_did_you_mean(index, tree, ref.name)}"
-        case Kind.HYPERCALL:
-            if index.hypercall(ref.name):
-                return None
+        case Kind.CONSTANT if not index.exists(ref.name) and index.constant_family(ref.name):
+            family = index.members(index.constant_family(ref.name) or "")
+            return missing + _hint(index, tree, ref.name, family)
+        case Kind.TYPEDEF if not index.exists(ref.name) and index.type_family(ref.name):
+            return missing + _hint(index, tree, ref.name, index.type_names())
+        case Kind.HYPERCALL if not index.hypercall(ref.name):
             return f"{ref.text}: the public headers define no __HYPERVISOR_{ref.name}"
         case Kind.DESIGNATOR:
             return _designator_problem(index, tree, ref.name)
     return None
-
-
-def _header_problem(tree: XenTree, ref: Ref) -> str | None:
-    if (tree.public / ref.name).is_file():
-        return None
-    close = closest(ref.name, tree.headers)
-    hint = f" (did you mean {tree.finding_path(close)}?)" if close else ""
-    return f"{ref.text} does not exist{hint}"
 
 
 def _record_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
@@ -88,17 +80,12 @@ def _record_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
         return None
     other = index.record(tag)
     if other is not None and kind != "enum":  # a struct that is a union, or the reverse
-        site = index.record_site(other)
         return (f"{name} is not defined by the public headers; {other} is "
-                f"({tree.finding_path(site.header)}:{site.line})")
+                f"({_where(index, tree, other)})")
     if name in index.declared or not index.type_family(tag):
         return None
-    close = closest(name, [k for k in index.records if k.startswith(kind + " ")])
-    hint = ""
-    if close:
-        site = index.record_site(close)
-        hint = f" (did you mean {close}, {tree.finding_path(site.header)}:{site.line}?)"
-    return f"{name} is not defined by the public headers{hint}"
+    same_kind = [k for k in index.records if k.startswith(kind + " ")]
+    return f"{name} is not defined by the public headers{_hint(index, tree, name, same_kind)}"
 
 
 def _designator_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
@@ -109,25 +96,22 @@ def _designator_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | N
     fields = index.fields(key)
     if path in fields:
         return None
-    site = index.record_site(key)
-    hint = closest(path, fields)
-    return (f"{name}: {key} ({tree.finding_path(site.header)}:{site.line}) has no field {path}"
-            + (f" (did you mean {hint}?)" if hint else ""))
+    close = closest(path, fields)
+    return (f"{name}: {key} ({_where(index, tree, key)}) has no field {path}"
+            + (f" (did you mean {close}?)" if close else ""))
 
 
-def _did_you_mean(index: SymbolIndex, tree: XenTree, name: str) -> str:
-    pool = index.type_names() if name[:1].islower() else index.members(
-        index.constant_family(name) or name[:1])
+def _where(index: SymbolIndex, tree: XenTree, name: str) -> str:
+    site = index.site(name)
+    return f"{tree.finding_path(site.header)}:{site.line}" if site else "?"
+
+
+def _hint(index: SymbolIndex, tree: XenTree, name: str, pool: Iterable[str]) -> str:
+    """`` (did you mean X, where X is defined?)``, or nothing when no name is close."""
     close = closest(name, pool)
-    if close is None:
-        return ""
-    site = index.site(close)
-    where = f", {tree.finding_path(site.header)}:{site.line}" if site else ""
-    return f" (did you mean {close}{where}?)"
+    return f" (did you mean {close}, {_where(index, tree, close)}?)" if close else ""
 
 
 def _finding(index: SymbolIndex, ref: Ref, message: str) -> Finding:
-    wheres = sorted(index.snapshots)
     return Finding("doc-refs", Severity.ERROR, message, ref.doc, ref.line, symbols=(ref.name,),
-                   arches=tuple(sorted({a for a, _ in wheres})),
-                   views=tuple(sorted({v for _, v in wheres})))
+                   arches=index.arches, views=index.views)

@@ -54,12 +54,11 @@ class _Judge:
 
     # -- helpers ----------------------------------------------------------------
 
-    def where(self, header: str, line: int) -> str:
-        return f"{self.tree.finding_path(header)}:{line}"
-
-    def record_where(self, key: str) -> str:
-        site = self.index.record_site(key)
-        return self.where(site.header, site.line)
+    def at(self, name: str) -> str:
+        """Where a constant or record is defined: ``xen/include/public/xen.h:871``."""
+        site = self.index.site(name)
+        assert site is not None, name
+        return f"{self.tree.finding_path(site.header)}:{site.line}"
 
     def claims(self, name: str) -> bool:
         """Whether a constant-like name is held to the headers (see xenabi.docs.symbols)."""
@@ -67,10 +66,13 @@ class _Judge:
 
     def finding(self, st: Statement, message: str, symbols: tuple[str, ...],
                 wheres: list[Where] | None = None) -> Finding:
-        ws = sorted(wheres if wheres is not None else self.index.snapshots)
+        """A finding at the statement; ``wheres`` the targets and views it holds on (all)."""
+        if wheres is None:
+            return Finding("doc-semantics", Severity.ERROR, message, st.doc, st.line, symbols,
+                           arches=self.index.arches, views=self.index.views)
         return Finding("doc-semantics", Severity.ERROR, message, st.doc, st.line, symbols,
-                       arches=tuple(sorted({a for a, _ in ws})),
-                       views=tuple(sorted({v for _, v in ws})))
+                       arches=tuple(sorted({a for a, _ in wheres})),
+                       views=tuple(sorted({v for _, v in wheres})))
 
     # -- forms ------------------------------------------------------------------
 
@@ -89,7 +91,7 @@ class _Judge:
                     if f in self.index.fields(key)]
         if not carriers:
             what = f"no {st.field} field" if st.field else "no flags field"
-            yield self.finding(st, f"{said}, but {records[0]} ({self.record_where(records[0])}) "
+            yield self.finding(st, f"{said}, but {records[0]} ({self.at(records[0])}) "
                                    f"has {what}", (flag,))
             return
         known = [(key, f, fam) for key, f, fam in carriers if fam is not None]
@@ -101,13 +103,10 @@ class _Judge:
         if not known or any(flag.startswith(fam) for _, _, fam in known):
             return  # it is of the family carried there (or no comment names one)
         key, fld, fam = known[0]
-        site = self.index.site(flag)
-        assert site is not None
         own = self.index.constant_family(flag) or flag
-        yield self.finding(
-            st, f"{said}, but the {fld} field of {key} ({self.record_where(key)}) carries "
-                f"{fam}* flags, and {flag} is a {own}* value ({self.where(site.header, site.line)})",
-            (flag,))
+        yield self.finding(st, f"{said}, but the {fld} field of {key} ({self.at(key)}) carries "
+                               f"{fam}* flags, and {flag} is a {own}* value ({self.at(flag)})",
+                           (flag,))
 
     def family_header(self, known: list[tuple[str, str, str]], key: str) -> str:
         """The header that defines the family a flags field carries (else the record's)."""
@@ -123,7 +122,7 @@ class _Judge:
         fields = {f for k in records for f in self.index.fields(k)}
         if name in fields or any(f.endswith("." + name) for f in fields):
             return
-        which = " and ".join(f"{k} ({self.record_where(k)})" for k in records)
+        which = " and ".join(f"{k} ({self.at(k)})" for k in records)
         yield self.finding(st, f"{name} is said to be a field of the {st.container} structure, "
                                f"but {which} {'has' if len(records) == 1 else 'have'} no such "
                                f"field{self.hint(name, fields)}", (name,))
@@ -141,9 +140,10 @@ class _Judge:
         wrong = {w: c for w, c in defs.items() if isinstance(c.value, int) and c.value != said}
         if wrong:
             c = next(iter(wrong.values()))
-            yield self.finding(st, f"{name} is said to be {said}, but {self.where(c.header, c.line)} "
-                                   f"defines it as {_show(c.value)}{_on(wrong, defs)}",
-                               (name,), list(wrong))
+            assert isinstance(c.value, int)
+            yield self.finding(st, f"{name} is said to be {said}, but "
+                                   f"{self.tree.finding_path(c.header)}:{c.line} defines it as "
+                                   f"{_show(c.value)}{_on(wrong, defs)}", (name,), list(wrong))
 
     def bit(self, st: Statement) -> Iterator[Finding]:
         name, bit = st.subject, st.number
@@ -164,7 +164,7 @@ class _Judge:
             c = next(iter(wrong.values()))
             assert isinstance(c.value, int)
             yield self.finding(st, f"{name} is said to be bit {bit}, but "
-                                   f"{self.where(c.header, c.line)} defines it as "
+                                   f"{self.tree.finding_path(c.header)}:{c.line} defines it as "
                                    f"{_show(c.value)}{_bits(c.value)}{_on(wrong, defs)}",
                                (name,), list(wrong))
 
@@ -177,9 +177,9 @@ class _Judge:
         wrong = {w: size for w, size in sizes.items() if size != st.number}
         if wrong:
             on = f" on {', '.join(st.arches)}" if st.arches else ""
+            told = _per_arch(wrong, sizes, " bytes")
             yield self.finding(st, f"{key} is said to be {st.number} bytes{on}, but it is "
-                                   f"{_per_arch(wrong, sizes, ' bytes')} ({self.record_where(key)})",
-                               (key,), list(wrong))
+                                   f"{told} ({self.at(key)})", (key,), list(wrong))
 
     def offset(self, st: Statement) -> Iterator[Finding]:
         base, _, path = st.subject.partition(".")
@@ -189,15 +189,16 @@ class _Judge:
             return
         if name not in self.index.fields(key):
             yield self.finding(st, f"{name} is said to be at offset {st.number} of {key}, but "
-                                   f"{key} ({self.record_where(key)}) has no such field"
+                                   f"{key} ({self.at(key)}) has no such field"
                                    f"{self.hint(name, self.index.fields(key))}", (f"{key}.{name}",))
             return
         offsets = {w: fl.offset_bits // 8 for w, r in self.index.records[key].items()
                    for fl in r.fields if fl.name == name}
         wrong = {w: o for w, o in offsets.items() if o != st.number}
         if wrong:
-            yield self.finding(st, f"{key} field {name} is said to be at offset {st.number}, but "
-                                   f"it is at {_per_arch(wrong, offsets)} ({self.record_where(key)})",
+            told = _per_arch(wrong, offsets)
+            yield self.finding(st, f"{key} field {name} is said to be at offset {st.number}, "
+                                   f"but it is at {told} ({self.at(key)})",
                                (f"{key}.{name}",), list(wrong))
 
     def type_of(self, st: Statement) -> Iterator[Finding]:
@@ -219,7 +220,7 @@ class _Judge:
         for m in dict.fromkeys(st.members):  # a doc may repeat a name (two `pad`s)
             if m not in fields:
                 yield self.finding(st, f"the {st.subject} shown here has a member {m}, but "
-                                       f"{key} ({self.record_where(key)}) has no such field"
+                                       f"{key} ({self.at(key)}) has no such field"
                                        f"{self.hint(m, fields)}", (f"{tag}.{m}",))
 
     # -- messages ---------------------------------------------------------------
@@ -262,5 +263,5 @@ def _per_arch(wrong: Mapping[Where, int], every: Mapping[Where, int], unit: str 
     values = sorted(set(wrong.values()))
     if len(values) == 1:
         return f"{values[0]}{unit}{_on(wrong, every)}"
-    return ", ".join(f"{v}{unit} on {', '.join(sorted({a for (a, _), x in wrong.items() if x == v}))}"
-                     for v in values)
+    arches = {v: sorted({a for (a, _), x in wrong.items() if x == v}) for v in values}
+    return ", ".join(f"{v}{unit} on {', '.join(arches[v])}" for v in values)
