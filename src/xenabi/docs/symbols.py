@@ -117,6 +117,11 @@ class SymbolIndex:
         return (name in self.constants or self.record(name) is not None
                 or name in self.typedefs or name in self.declared)
 
+    def claimed(self, name: str) -> bool:
+        """Whether a constant-like name is held to the headers: defined, or of a family
+        they define (see the module docstring)."""
+        return self.exists(name) or self.constant_family(name) is not None
+
     def site(self, name: str) -> Site | None:
         """Where a constant, record key, typedef or declared name is defined."""
         c = self.constant(name)

@@ -9,7 +9,9 @@ to doc-semantics, which says more about it. Also home of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from xenabi.docs import DocSet
@@ -44,14 +46,33 @@ def check_refs(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Iterator[Find
     for doc in docs:
         judged = {(s.line, s.subject) for s in statements(doc)}
         for ref in refs(doc):
-            if ref.kind in CHECKED and (ref.line, ref.name) not in judged:
+            if (ref.line, ref.name) not in judged and claims(index, ref):
                 problem = _problem(index, tree, ref)
                 if problem:
                     yield _finding(index, ref, problem)
 
 
+def claims(index: SymbolIndex, ref: Ref) -> bool:
+    """Whether a name is held to the headers: every public header path and hypercall; a
+    C name that the headers define or whose family they define; a designator on a record."""
+    match ref.kind:
+        case Kind.HEADER | Kind.HYPERCALL:
+            return True
+        case Kind.RECORD:
+            tag = ref.name.split(" ", 1)[1]
+            return (ref.name in index.declared or index.record(tag) is not None
+                    or index.type_family(tag) is not None)
+        case Kind.CONSTANT:
+            return index.claimed(ref.name)
+        case Kind.TYPEDEF:
+            return index.exists(ref.name) or index.type_family(ref.name) is not None
+        case Kind.DESIGNATOR:
+            return index.record(ref.name.split(".", 1)[0]) is not None
+    return False
+
+
 def _problem(index: SymbolIndex, tree: XenTree, ref: Ref) -> str | None:
-    """Why ``ref`` does not resolve, or None when it does (or claims nothing)."""
+    """Why a claimed name does not resolve, or None when it does."""
     missing = f"{ref.name} is not defined by the public headers"
     match ref.kind:
         case Kind.HEADER:
@@ -62,10 +83,10 @@ def _problem(index: SymbolIndex, tree: XenTree, ref: Ref) -> str | None:
             return f"{ref.text} does not exist{hint}"
         case Kind.RECORD:
             return _record_problem(index, tree, ref.name)
-        case Kind.CONSTANT if not index.exists(ref.name) and index.constant_family(ref.name):
+        case Kind.CONSTANT if not index.exists(ref.name):
             family = index.members(index.constant_family(ref.name) or "")
             return missing + _hint(index, tree, ref.name, family)
-        case Kind.TYPEDEF if not index.exists(ref.name) and index.type_family(ref.name):
+        case Kind.TYPEDEF if not index.exists(ref.name):
             return missing + _hint(index, tree, ref.name, index.type_names())
         case Kind.HYPERCALL if not index.hypercall(ref.name):
             return f"{ref.text}: the public headers define no __HYPERVISOR_{ref.name}"
@@ -82,7 +103,7 @@ def _record_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
     if other is not None and kind != "enum":  # a struct that is a union, or the reverse
         return (f"{name} is not defined by the public headers; {other} is "
                 f"({_where(index, tree, other)})")
-    if name in index.declared or not index.type_family(tag):
+    if name in index.declared:
         return None
     same_kind = [k for k in index.records if k.startswith(kind + " ")]
     return f"{name} is not defined by the public headers{_hint(index, tree, name, same_kind)}"
@@ -91,8 +112,7 @@ def _record_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
 def _designator_problem(index: SymbolIndex, tree: XenTree, name: str) -> str | None:
     base, path = name.split(".", 1)
     key = index.record(base)
-    if key is None:
-        return None  # `d->argo`: a variable of the hypervisor, not a record of the ABI
+    assert key is not None  # claims() held it: `d->argo` (a hypervisor variable) is not
     fields = index.fields(key)
     if path in fields:
         return None
@@ -115,3 +135,49 @@ def _hint(index: SymbolIndex, tree: XenTree, name: str, pool: Iterable[str]) -> 
 def _finding(index: SymbolIndex, ref: Ref, message: str) -> Finding:
     return Finding("doc-refs", Severity.ERROR, message, ref.doc, ref.line, symbols=(ref.name,),
                    arches=index.arches, views=index.views)
+
+
+@dataclass(frozen=True)
+class Census:
+    """What the docs rules read in a tree's documents: the evidence of what they check."""
+
+    documents: int
+    spans: Mapping[Kind, int]  #: code spans by shape
+    claimed: Mapping[Kind, int]  #: names and paths held to the headers, by shape
+    unresolved: int  #: of those, how many do not resolve (each a doc-refs finding)
+    passed_over: int  #: C-shaped names that claim no family of the headers (internals, MSRs)
+    statements: Mapping[str, int]  #: statements recognised, by form
+    pandoc_seconds: float
+
+    def lines(self) -> list[str]:
+        def counts(c: Mapping[Kind, int] | Mapping[str, int]) -> str:
+            return ", ".join(f"{getattr(k, 'value', k)} {n}" for k, n in
+                             sorted(c.items(), key=lambda kv: -kv[1]))
+
+        return [f"documents: {self.documents} (pandoc {self.pandoc_seconds:.2f} s)",
+                f"code spans: {sum(self.spans.values())} ({counts(self.spans)})",
+                f"checked: {sum(self.claimed.values())} ({counts(self.claimed)}); "
+                f"{self.unresolved} do not resolve",
+                f"C-shaped but no public family, not checked: {self.passed_over}",
+                f"statements: {sum(self.statements.values())} ({counts(self.statements)})"]
+
+
+def census(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Census:
+    spans: Counter[Kind] = Counter()
+    claimed: Counter[Kind] = Counter()
+    unresolved = passed_over = 0
+    forms: Counter[str] = Counter()
+    for doc in docs:
+        forms.update(st.form.value for st in statements(doc))
+        for ref in refs(doc):
+            if ref.in_code:
+                spans[ref.kind] += 1
+            if ref.kind not in CHECKED:
+                continue
+            if claims(index, ref):
+                claimed[ref.kind] += 1
+                unresolved += _problem(index, tree, ref) is not None
+            else:
+                passed_over += 1
+    return Census(len(docs), dict(spans), dict(claimed), unresolved, passed_over, dict(forms),
+                  docs.pandoc_seconds)

@@ -60,10 +60,6 @@ class _Judge:
         assert site is not None, name
         return f"{self.tree.finding_path(site.header)}:{site.line}"
 
-    def claims(self, name: str) -> bool:
-        """Whether a constant-like name is held to the headers (see xenabi.docs.symbols)."""
-        return self.index.exists(name) or self.index.constant_family(name) is not None
-
     def finding(self, st: Statement, message: str, symbols: tuple[str, ...],
                 wheres: list[Where] | None = None) -> Finding:
         """A finding at the statement; ``wheres`` the targets and views it holds on (all)."""
@@ -78,7 +74,7 @@ class _Judge:
 
     def flag_in(self, st: Statement) -> Iterator[Finding]:
         flag, said = st.subject, f"{st.subject} is said to be set in {st.container}"
-        if not self.claims(flag):
+        if not self.index.claimed(flag):
             return
         records = self.index.structures(st.container or "", self.named)
         if not records:
@@ -130,7 +126,7 @@ class _Judge:
     def value(self, st: Statement) -> Iterator[Finding]:
         name, said = st.subject, st.number
         assert said is not None
-        if not self.claims(name):
+        if not self.index.claimed(name):
             return
         defs = self.index.constants.get(name)
         if not defs:
@@ -148,7 +144,7 @@ class _Judge:
     def bit(self, st: Statement) -> Iterator[Finding]:
         name, bit = st.subject, st.number
         assert bit is not None
-        if not self.claims(name):
+        if not self.index.claimed(name):
             return
         defs = self.index.constants.get(name)
         if not defs:
