@@ -3,7 +3,6 @@ ASTs cached by content, and every token's source line found in the source text."
 
 from __future__ import annotations
 
-import json
 import stat
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def test_many_documents_one_process_each_parsed_on_its_own(tmp_path: Path) -> No
         # a line of tildes inside a document must not end the block that carries it
         "c.pandoc": "Before\n\n~~~~\ncode\n~~~~\n\nAfter `x`\n",
     }
-    asts, _ = parse_documents(texts, pandoc=_counting_pandoc(tmp_path), cache=None)
+    asts = parse_documents(texts, _counting_pandoc(tmp_path))
     assert _runs(tmp_path) == 1
     assert _plain(asts["a.pandoc"]) == "Link to home."
     assert _plain(asts["b.pandoc"]) == "Another [home]."
@@ -50,35 +49,45 @@ def test_many_documents_one_process_each_parsed_on_its_own(tmp_path: Path) -> No
     assert document("c", texts["c.pandoc"], asts["c.pandoc"]).code_blocks[0].text == "code"
 
 
-def test_cache_hit_starts_no_pandoc_and_an_edit_misses(tmp_path: Path) -> None:
-    pandoc, cache = _counting_pandoc(tmp_path), tmp_path / "cache"
+@pytest.fixture
+def counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A counting pandoc and a cache of our own, through the environment as a user sets them."""
+    monkeypatch.setenv("XENABI_PANDOC", str(_counting_pandoc(tmp_path)))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("XENABI_NO_CACHE", raising=False)
+    return tmp_path
+
+
+def test_cache_hit_starts_no_pandoc_and_an_edit_misses(counted: Path) -> None:
     texts = {"a.pandoc": "One `A`.\n", "b.pandoc": "Two `B`.\n"}
-    first, spent = parse_documents(texts, pandoc=pandoc, cache=cache)
-    again, spent_again = parse_documents(texts, pandoc=pandoc, cache=cache)
-    assert (_runs(tmp_path), again, spent_again) == (1, first, 0.0)
-    assert spent > 0
-    edited, _ = parse_documents({**texts, "b.pandoc": "Two `C`.\n"}, pandoc=pandoc, cache=cache)
-    assert _runs(tmp_path) == 2
-    assert _plain(edited["b.pandoc"]) == "Two `C`."
+    first = read_documents(texts)
+    again = read_documents(texts)
+    assert (_runs(counted), again.documents, again.pandoc_seconds) == (1, first.documents, 0.0)
+    assert first.pandoc_seconds > 0
+    edited = read_documents({**texts, "b.pandoc": "Two `C`.\n"})
+    assert _runs(counted) == 2
+    assert [t.text for d in edited for t in d.texts] == ["One `A`.", "Two `C`."]
 
 
-def test_torn_cache_entry_is_parsed_again(tmp_path: Path) -> None:
-    pandoc, cache = _counting_pandoc(tmp_path), tmp_path / "cache"
-    parse_documents({"a.pandoc": "One.\n"}, pandoc=pandoc, cache=cache)
-    for entry in cache.iterdir():
-        entry.write_text('[{"t": "Para"')  # cut short, as a crash mid-write would leave it
-    asts, _ = parse_documents({"a.pandoc": "One.\n"}, pandoc=pandoc, cache=cache)
-    assert _runs(tmp_path) == 2 and _plain(asts["a.pandoc"]) == "One."
+def test_a_cached_document_keeps_its_own_path(counted: Path) -> None:
+    read_documents({"a.pandoc": "Same text.\n"})
+    (doc,) = read_documents({"b.pandoc": "Same text.\n"}).documents
+    assert (_runs(counted), doc.path) == (1, "b.pandoc")
 
 
-def test_no_cache_env_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+def test_torn_cache_entry_is_read_again(counted: Path) -> None:
+    read_documents({"a.pandoc": "One.\n"})
+    for entry in (counted / "cache/xenabi/docs").iterdir():
+        entry.write_text('{"texts": [')  # cut short, as a crash mid-write would leave it
+    (doc,) = read_documents({"a.pandoc": "One.\n"}).documents
+    assert _runs(counted) == 2 and doc.texts[0].text == "One."
+
+
+def test_no_cache_env_turns_the_cache_off(counted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XENABI_NO_CACHE", "1")
     read_documents({"a.pandoc": "One.\n"})
-    assert not (tmp_path / "xenabi").exists()
-    monkeypatch.delenv("XENABI_NO_CACHE")
     read_documents({"a.pandoc": "One.\n"})
-    assert len(list((tmp_path / "xenabi" / "pandoc").iterdir())) == 1
+    assert _runs(counted) == 2 and not (counted / "cache").exists()
 
 
 def test_missing_pandoc_is_unusable_input(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +101,7 @@ def test_pandoc_failure_is_one_line(tmp_path: Path) -> None:
     broken.write_text("#!/bin/sh\necho 'pandoc: something broke' >&2\nexit 3\n")
     broken.chmod(0o755)
     with pytest.raises(UsageError, match=r"pandoc failed \(exit 3\): pandoc: something broke"):
-        parse_documents({"a.pandoc": "x\n"}, pandoc=broken, cache=None)
+        parse_documents({"a.pandoc": "x\n"}, broken)
 
 
 # -- source lines ----------------------------------------------------------------
@@ -149,9 +158,3 @@ def test_source_not_utf8_is_unusable_input(tmp_path: Path) -> None:
     (tmp_path / "docs/misc/bad.pandoc").write_bytes(b"fine\nnot \xff utf-8\n")
     with pytest.raises(UsageError, match=r"^docs/misc/bad.pandoc:2: not UTF-8 text$"):
         load_docs(open_tree(tmp_path), cache=False)
-
-
-def test_cache_file_is_json_blocks(tmp_path: Path) -> None:
-    parse_documents({"a.pandoc": "One.\n"}, cache=tmp_path)
-    (entry,) = tmp_path.iterdir()
-    assert entry.suffix == ".json" and json.loads(entry.read_text())[0]["t"] == "Para"

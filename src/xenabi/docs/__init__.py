@@ -2,18 +2,21 @@
 
 :func:`load_docs` reads every ``docs/**/*.pandoc`` of a checkout with pandoc
 (:mod:`xenabi.docs.pandoc`) and flattens each AST into a
-:class:`~xenabi.docs.facts.Document` whose tokens know their source lines.
+:class:`~xenabi.docs.facts.Document` whose tokens know their source lines;
+documents read before come from :mod:`xenabi.docs.cache`.
 What the runs of text name (:mod:`xenabi.docs.refs`) and state
 (:mod:`xenabi.docs.statements`) is read from those documents.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from xenabi.docs import cache as _cache
 from xenabi.docs.facts import CodeBlock, CodeSpan, DocSet, Document, Text, document
-from xenabi.docs.pandoc import cache_dir, parse_documents
+from xenabi.docs.pandoc import find_pandoc, identity, parse_documents
 from xenabi.errors import UsageError
 from xenabi.tree import XenTree
 
@@ -34,9 +37,28 @@ def load_docs(tree: XenTree, *, cache: bool = True) -> DocSet | None:
 
 
 def read_documents(texts: Mapping[str, str], *, cache: bool = True) -> DocSet:
-    """Documents from their texts, by path (what :func:`load_docs` does after reading files)."""
-    asts, spent = parse_documents(texts, cache=cache_dir() if cache else None)
-    return DocSet(tuple(document(path, texts[path], asts[path]) for path in texts), spent)
+    """Documents from their texts, by path (what :func:`load_docs` does after reading files).
+
+    Documents in the cache are taken from it; the others go to one pandoc run.
+    """
+    binary = find_pandoc()
+    where = _cache.cache_dir() if cache else None
+    keys = {path: _cache.key(identity(binary), text) for path, text in texts.items()}
+    docs: dict[str, Document] = {}
+    if where is not None:
+        for path in texts:
+            hit = _cache.get(where, keys[path], path)
+            if hit is not None:
+                docs[path] = hit
+    missing = {path: text for path, text in texts.items() if path not in docs}
+    start = time.perf_counter()
+    asts = parse_documents(missing, binary)
+    spent = time.perf_counter() - start if missing else 0.0
+    for path, blocks in asts.items():
+        docs[path] = document(path, texts[path], blocks)
+        if where:
+            _cache.put(where, keys[path], docs[path])
+    return DocSet(tuple(docs[path] for path in texts), spent)
 
 
 def _read(root: Path, path: Path) -> str:

@@ -11,11 +11,15 @@ the source line :class:`~xenabi.docs.lines.LineFinder` found for it.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from xenabi.docs.lines import LineFinder
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 #: inline elements whose children are plain inline text
 _WRAPPERS = frozenset({"Emph", "Underline", "Strong", "Strikeout", "Superscript",
@@ -74,6 +78,20 @@ class Document:
         for t in self.texts:
             yield from t.codes
 
+    def to_json(self) -> dict[str, Any]:
+        """Everything but the path (a cache entry is keyed by content, not by name)."""
+        # marks as two flat lists: tens of thousands of pairs load faster that way
+        return {"texts": [[t.text, [[c.text, c.line, c.offset] for c in t.codes],
+                           [m[0] for m in t.marks], [m[1] for m in t.marks]]
+                          for t in self.texts],
+                "code_blocks": [[b.text, b.line] for b in self.code_blocks]}
+
+    @classmethod
+    def from_json(cls, path: str, data: dict[str, Any]) -> Document:
+        texts = tuple(Text(text, tuple(CodeSpan(*c) for c in codes), tuple(zip(offsets, lines)))
+                      for text, codes, offsets, lines in data["texts"])
+        return cls(path, texts, tuple(CodeBlock(*b) for b in data["code_blocks"]))
+
 
 @dataclass(frozen=True)
 class DocSet:
@@ -84,6 +102,15 @@ class DocSet:
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """Every C-identifier-shaped word of every document: text, code spans, code blocks."""
+        found: set[str] = set()
+        for doc in self.documents:
+            for chunk in [*(t.text for t in doc.texts), *(b.text for b in doc.code_blocks)]:
+                found.update(_WORD.findall(chunk))
+        return frozenset(found)
 
     def __len__(self) -> int:
         return len(self.documents)

@@ -262,7 +262,9 @@ class SymbolIndex:
 
 def closest(name: str, pool: Iterable[str]) -> str | None:
     """The closest spelling of ``name`` in ``pool`` (for "did you mean"), if close enough."""
-    close = difflib.get_close_matches(name, list(pool), n=1, cutoff=0.7)
+    # only names of about the same length and first letter can be close enough: skip the rest
+    near = [p for p in pool if p[:1] == name[:1] and abs(len(p) - len(name)) <= 3 + len(name) // 3]
+    close = difflib.get_close_matches(name, near, n=1, cutoff=0.7)
     return close[0] if close else None
 
 

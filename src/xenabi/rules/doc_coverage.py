@@ -12,9 +12,8 @@ there).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from xenabi.docs import DocSet
@@ -38,21 +37,10 @@ class Gap:
     line: int
 
 
-def mentioned(docs: DocSet) -> frozenset[str]:
-    """Every C-identifier-shaped word of every document: text, code spans, code blocks."""
-    words: set[str] = set()
-    for doc in docs:
-        for text in doc.texts:
-            words.update(re.findall(r"[A-Za-z_]\w*", text.text))
-        for block in doc.code_blocks:
-            words.update(re.findall(r"[A-Za-z_]\w*", block.text))
-    return frozenset(words)
-
-
 def documented_families(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
     """Each documented family, with why it counts as documented (for the message)."""
     out: dict[str, str] = {}
-    for name in sorted(mentioned(docs) & index.constants.keys()):
+    for name in sorted(docs.words & index.constants.keys()):
         fam = index.narrow_family(name)
         if fam:
             out.setdefault(fam, f"the docs mention {name}")
@@ -71,14 +59,17 @@ def coverage(index: SymbolIndex, docs: DocSet, symbols: Iterable[str] | None = N
     whole-tree report); a diff gate passes the constants a patch adds. A
     symbol that is no constant of the headers is not asked about.
     """
-    families = documented_families(index, docs)
-    said = mentioned(docs)
+    return _gaps(index, docs, documented_families(index, docs), symbols)
+
+
+def _gaps(index: SymbolIndex, docs: DocSet, families: Mapping[str, str],
+          symbols: Iterable[str] | None) -> list[Gap]:
     if symbols is None:
         # each family's own members: XEN_E2BIG documents XEN_*, not XEN_DOMCTL_*
         symbols = {m for fam in families for m in index.members(fam)
                    if m in index.constants and index.narrow_family(m) == fam}
     gaps = []
-    for name in sorted(set(symbols) - said):
+    for name in sorted(set(symbols) - docs.words):
         c = index.constant(name)
         if c is None:
             continue
@@ -100,9 +91,8 @@ def coverage_findings(index: SymbolIndex, tree: XenTree, docs: DocSet, severity:
     """One finding per family with unmentioned members, at the first such member's line."""
     families = documented_families(index, docs)
     by_family: dict[str | None, list[Gap]] = defaultdict(list)
-    for gap in coverage(index, docs, symbols):
+    for gap in _gaps(index, docs, families, symbols):
         by_family[gap.family].append(gap)
-    wheres = sorted(index.snapshots)
     for fam, gaps in sorted(by_family.items(), key=lambda kv: kv[0] or ""):
         first = gaps[0]
         names = ", ".join(g.symbol for g in gaps)
@@ -111,9 +101,7 @@ def coverage_findings(index: SymbolIndex, tree: XenTree, docs: DocSet, severity:
         yield Finding("doc-coverage", severity,
                       f"{label} ({why}): no document mentions {names}",
                       tree.finding_path(first.header), first.line,
-                      tuple(g.symbol for g in gaps),
-                      arches=tuple(sorted({a for a, _ in wheres})),
-                      views=tuple(sorted({v for _, v in wheres})))
+                      tuple(g.symbol for g in gaps), arches=index.arches, views=index.views)
 
 
 def _described_records(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
