@@ -357,7 +357,7 @@ class PlainDecl:
     operands: tuple[Operand, ...] = ()
 
 
-class _Cleaner(c_ast.NodeVisitor):
+class _Cleaner(c_ast.NodeVisitor):  # type: ignore[misc]
     """Makes a fresh AST plain C: takes out what :func:`rewrite_attributes` put in
     (noting ``packed``), and defines each record or enum once.
 
@@ -405,7 +405,7 @@ class _Cleaner(c_ast.NodeVisitor):
         self.generic_visit(node)
 
 
-class _PlainGenerator(c_generator.CGenerator):
+class _PlainGenerator(c_generator.CGenerator):  # type: ignore[misc]
     """C text in which each ``sizeof(T)``/``_Alignof(T)`` is a placeholder."""
 
     def __init__(self) -> None:
