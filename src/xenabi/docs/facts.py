@@ -88,7 +88,8 @@ class Document:
 
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> Document:
-        texts = tuple(Text(text, tuple(CodeSpan(*c) for c in codes), tuple(zip(offsets, lines, strict=True)))
+        texts = tuple(Text(text, tuple(CodeSpan(*c) for c in codes),
+                           tuple(zip(offsets, lines, strict=True)))
                       for text, codes, offsets, lines in data["texts"])
         return cls(path, texts, tuple(CodeBlock(*b) for b in data["code_blocks"]))
 
