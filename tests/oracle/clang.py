@@ -73,7 +73,7 @@ def resource_dir() -> str:
 def base_args(triple: str) -> list[str]:
     """Compiler arguments for one target: GNU C11, freestanding, no host include directories."""
     return ["-x", "c", "-std=gnu11", f"--target={triple}", "-ffreestanding", "-nostdlibinc",
-            "-resource-dir", resource_dir()]
+            "-resource-dir", resource_dir(), "-ferror-limit=0"]
 
 
 @functools.cache
@@ -350,6 +350,10 @@ class Oracle:
     #: (strings, types, empty, helper macros #undef'd later)
     not_integers: tuple[str, ...]
     seconds: float  #: wall time to build this oracle
+    #: the translation unit that compiled cleanly, and the arguments besides the
+    #: target's (defines, include paths), so another compiler can check the oracle
+    source: str
+    args: tuple[str, ...]
 
 
 @functools.cache
@@ -415,7 +419,7 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
     latest = latest_interface_version(public)
     version = latest if view == "tools" or interface_version is None else interface_version
     defines = ["-D__XEN_TOOLS__"] if view == "tools" else [f"-D__XEN_INTERFACE_VERSION__={version:#x}"]
-    args = [*defines, "-ferror-limit=0", "-iquote", str(public), "-iquote", str(_public_link(public)),
+    args = [*defines, "-iquote", str(public), "-iquote", str(_public_link(public)),
             "-isystem", str(_standin_dir())]
     foreign = [h for t in TARGETS.values() if t.arch_family != target.arch_family
                for h in t.arch_headers if h not in target.arch_headers]
@@ -489,7 +493,7 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
                   constants=constants, compiled=tuple(compiled), skipped=skipped,
                   failed=failed,
                   not_integers=tuple(n for n, v in zip(names, values) if v is None),
-                  seconds=time.perf_counter() - start)
+                  seconds=time.perf_counter() - start, source=text, args=tuple(args))
 
 
 _ERROR_DIRECTIVE = re.compile(r"\s*#\s*error\b")
