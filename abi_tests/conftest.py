@@ -1,0 +1,56 @@
+"""Local additions to the xenabi plugin for the conformance suite.
+
+Two things only; the tree, the targets and the snapshots come from the
+plugin's fixtures (``xen_tree``, ``xen_arches``, ``xen_snapshots``):
+
+- ``installed_tree``: Debian's installed layout (``/usr/include/xen``), which
+  the clang-oracle tests check besides the tree under test;
+- ``oracle_counts`` and a terminal summary: how many records, fields and
+  constants each target and view compared against clang, printed after the
+  run so the counts show in plain ``pytest`` output, not only with ``-s``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from xenabi.tree import XenTree
+
+INSTALLED = Path("/usr/include/xen")
+
+#: (layout, arch, view) -> what was compared ({"records": n, "fields": n, ...})
+_COUNTS = pytest.StashKey[dict[tuple[str, str, str], dict[str, int]]]()
+
+
+@pytest.fixture(scope="session")
+def installed_tree() -> XenTree:
+    """``/usr/include/xen`` (libxen-dev): a failure in CI if missing, a skip elsewhere."""
+    from xenabi.tree import open_tree
+
+    if not (INSTALLED / "xen.h").is_file():
+        reason = f"{INSTALLED}: no installed Xen headers (Debian package libxen-dev)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI must have it: see .ci/run)", pytrace=False)
+        pytest.skip(reason)
+    return open_tree(INSTALLED)
+
+
+@pytest.fixture(scope="session")
+def oracle_counts(request: pytest.FixtureRequest) -> dict[tuple[str, str, str], dict[str, int]]:
+    """Where a test records what it compared: ``oracle_counts[layout, arch, view][what] = n``."""
+    return request.config.stash.setdefault(_COUNTS, {})
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    counts = terminalreporter.config.stash.get(_COUNTS, {})
+    if not counts:
+        return
+    terminalreporter.section("compared with the clang oracle")
+    for (layout, arch, view), c in sorted(counts.items()):
+        terminalreporter.write_line(
+            f"{layout:9} {arch:6} {view:5}: " + ", ".join(f"{n} {what}" for what, n in c.items()))
