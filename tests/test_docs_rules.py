@@ -137,7 +137,8 @@ def index(tree: XenTree) -> SymbolIndex:
 GOOD = """\
 # Nothing here contradicts the headers
 
-The domain builder must set `SIF_PRIVILEGED` in start_info for dom0.
+The domain builder must set `SIF_PRIVILEGED` in start_info for dom0,
+and loaders set `SIF_PRIVILEGED` in `hvm_start_info.flags`.
 The start info structure has a pointer to the RSDP (field `rsdp_paddr`).
 See `xen/include/public/arch-x86/hvm/start_info.h` and `VCPUOP_up`.
 Call `HYPERVISOR_vcpu_op` with `VCPUOP_initialise`; `RING_GET_REQUEST` reads a ring.
@@ -191,6 +192,10 @@ The argument is of the type hvm_start_inf.
     struct hvm_memmap_table_entry {
         uint64_t addr, length;
     };
+
+It sets `SIF_PRIVILEGED` in `hvm_start_info.flagz`.
+
+The size of `struct hvm_start_infoo` is 40 bytes.
 """
 
 XEN_H = "xen/include/public/xen.h"
@@ -232,6 +237,11 @@ EXPECTED_BAD = [
                           "such type (did you mean hvm_start_info?)"),
     ("doc-semantics", 29, "the struct hvm_memmap_table_entry shown here has a member length, but "
                           f"struct hvm_memmap_table_entry ({MEMMAP}) has no such field"),
+    ("doc-semantics", 33, "SIF_PRIVILEGED is said to be set in the flagz field of "
+                          f"hvm_start_info, but struct hvm_start_info ({HSI}) has no flagz field"),
+    # a size statement leaves a name that does not exist to doc-refs
+    ("doc-refs", 35, "struct hvm_start_infoo is not defined by the public headers (did you mean "
+                     f"struct hvm_start_info, {HSI}?)"),
 ]
 
 

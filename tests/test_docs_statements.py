@@ -23,6 +23,7 @@ EXPECTED = {
         (Form.FLAG_IN, 5, "SIF_TWO", "hvm_start_info", "flags", None, ()),
         (Form.FLAG_IN, 7, "SIF_THREE", "HVM start info structure", None, None, ()),
         (Form.FLAG_IN, 9, "SIF_FOUR", "struct start_info", None, None, ()),
+        (Form.FLAG_IN, 11, "SIF_FIVE", "hvm_start_info", "flags", None, ()),
     ],
     "field-of.pandoc": [
         (Form.FIELD_OF, 4, "rsdp_paddr", "start info", None, None, ()),

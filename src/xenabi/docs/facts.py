@@ -53,10 +53,6 @@ class Text:
         i = bisect.bisect_right(self.marks, (offset, 1 << 30)) - 1
         return self.marks[max(i, 0)][1] if self.marks else 0
 
-    def code_at(self, offset: int) -> CodeSpan | None:
-        """The code span whose opening backtick is at ``offset``."""
-        return next((c for c in self.codes if c.offset == offset), None)
-
 
 @dataclass(frozen=True, slots=True)
 class CodeBlock:

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from xenabi.docs.facts import CodeBlock, Document, Text
+from xenabi.docs.refs import classify
 from xenabi.targets import TARGETS
 
 
@@ -63,6 +64,9 @@ class Statement:
     arches: tuple[str, ...] = ()  #: the targets a size is given for; () for all
     members: tuple[str, ...] = ()  #: member names of a struct a code block declares
     quote: str = ""  #: the sentence (or code line) it was read from
+    #: (line, name) of the code spans whose very existence doc-semantics judges here (in
+    #: its own words: "defines no such flag"), named as doc-refs names them
+    spans: tuple[tuple[int, str], ...] = ()
 
 
 # -- pattern pieces -------------------------------------------------------------
@@ -105,6 +109,11 @@ _SENTENCE_PATTERNS: tuple[tuple[Form, re.Pattern[str]], ...] = tuple(
         (Form.TYPE_OF, r"\bof\s+(?:the\s+)?type\s+(?:`(?P<sym>[^`]+)`|(?P<word>(?:struct\s+)?"
                        r"[A-Za-z]\w*_\w+))"),
     ))
+
+#: the pattern groups of each form whose names doc-semantics reports as missing itself
+_JUDGED: dict[Form, tuple[str, ...]] = {
+    Form.FLAG_IN: ("sym", "cont"), Form.VALUE: ("sym",), Form.BIT: ("sym",),
+    Form.OFFSET: ("sym",), Form.TYPE_OF: ("sym",)}
 
 #: a whole list item or table cell that pairs a name with a number: `PVCALLS_SOCKET`: 0
 _VALUE_ITEM = re.compile(rf"\s*{_SYM}\s*(?::|=|==)\s*{_NUM}\s*[.,;]?\s*")
@@ -151,13 +160,25 @@ def _statement(form: Form, path: str, text: Text, base: int, m: re.Match[str],
     subject = groups.get("sym") or groups.get("word") or groups.get("rec", "")
     anchor = m.start("sym") if "sym" in groups else m.start()
     container = groups.get("cont") or (groups.get("rec") if "sym" in groups else None)
+    field = groups.get("fld")
+    spans = tuple((text.line_at(base + m.start(g)), classify(m.group(g).strip("`"))[1])
+                  for g in _JUDGED.get(form, ()) if g in groups and _in_code(sentence, m, g))
+    if container and not field:
+        # `start_info.flags` names the structure and its field at once
+        container, _, field = container.strip("`").replace("->", ".").partition(".")
     return Statement(
         form, path, text.line_at(base + anchor), " ".join(subject.split()),
         container=" ".join(container.strip("`").split()) if container else None,
-        field=groups.get("fld"),
+        field=field or None,
         number=int(groups["num"], 0) if "num" in groups else None,
         arches=_arches(groups.get("qual")),
-        quote=" ".join(sentence.split()))
+        quote=" ".join(sentence.split()), spans=spans)
+
+
+def _in_code(sentence: str, m: re.Match[str], group: str) -> bool:
+    """Whether a group of a match is (or is all of) a code span."""
+    start = m.start(group)
+    return m.group(group).startswith("`") or (start > 0 and sentence[start - 1] == "`")
 
 
 def _arches(qualifier: str | None) -> tuple[str, ...]:

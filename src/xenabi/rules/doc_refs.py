@@ -2,8 +2,8 @@
 
 A code span is held to the headers when its shape makes it C (see
 :mod:`xenabi.docs.refs`) and it claims a family the headers define (see
-:mod:`xenabi.docs.symbols`); the subject of a recognised statement is left
-to doc-semantics, which says more about it. Also home of
+:mod:`xenabi.docs.symbols`); the names a recognised statement uses are left
+to doc-semantics, which says more about them. Also home of
 :func:`context_index`, the symbol index the three docs rules share.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
-from xenabi.docs import DocSet
+from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import CHECKED, Kind, Ref, refs
 from xenabi.docs.statements import statements
 from xenabi.docs.symbols import SymbolIndex, closest, declared_names
@@ -44,12 +44,21 @@ def doc_refs(ctx: Context) -> Iterator[Finding]:
 def check_refs(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Iterator[Finding]:
     """A finding for each checked name of ``docs`` that the headers do not define."""
     for doc in docs:
-        judged = {(s.line, s.subject) for s in statements(doc)}
-        for ref in refs(doc):
-            if (ref.line, ref.name) not in judged and claims(index, ref):
-                problem = _problem(index, tree, ref)
-                if problem:
-                    yield _finding(index, ref, problem)
+        for ref, problem in _checked(index, tree, doc):
+            if problem:
+                yield _finding(index, ref, problem)
+
+
+def _checked(index: SymbolIndex, tree: XenTree,
+             doc: Document) -> Iterator[tuple[Ref, str | None]]:
+    """Each name of a document held to the headers, and why it does not resolve (or None).
+
+    What a recognised statement names is left to doc-semantics, which says more.
+    """
+    judged = {span for s in statements(doc) for span in s.spans}
+    for ref in refs(doc):
+        if (ref.line, ref.name) not in judged and claims(index, ref):
+            yield ref, _problem(index, tree, ref)
 
 
 def claims(index: SymbolIndex, ref: Ref) -> bool:
@@ -144,7 +153,7 @@ class Census:
     documents: int
     spans: Mapping[Kind, int]  #: code spans by shape
     claimed: Mapping[Kind, int]  #: names and paths held to the headers, by shape
-    unresolved: int  #: of those, how many do not resolve (each a doc-refs finding)
+    unresolved: int  #: of those, how many do not resolve: the doc-refs findings
     passed_over: int  #: C-shaped names that claim no family of the headers (internals, MSRs)
     statements: Mapping[str, int]  #: statements recognised, by form
     pandoc_seconds: float
@@ -169,15 +178,11 @@ def census(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Census:
     forms: Counter[str] = Counter()
     for doc in docs:
         forms.update(st.form.value for st in statements(doc))
-        for ref in refs(doc):
-            if ref.in_code:
-                spans[ref.kind] += 1
-            if ref.kind not in CHECKED:
-                continue
-            if claims(index, ref):
-                claimed[ref.kind] += 1
-                unresolved += _problem(index, tree, ref) is not None
-            else:
-                passed_over += 1
+        spans.update(ref.kind for ref in refs(doc) if ref.in_code)
+        passed_over += sum(1 for ref in refs(doc)
+                           if ref.kind in CHECKED and not claims(index, ref))
+        for ref, problem in _checked(index, tree, doc):
+            claimed[ref.kind] += 1
+            unresolved += problem is not None
     return Census(len(docs), dict(spans), dict(claimed), unresolved, passed_over, dict(forms),
                   docs.pandoc_seconds)

@@ -73,7 +73,8 @@ class _Judge:
     # -- forms ------------------------------------------------------------------
 
     def flag_in(self, st: Statement) -> Iterator[Finding]:
-        flag, said = st.subject, f"{st.subject} is said to be set in {st.container}"
+        place = f"the {st.field} field of {st.container}" if st.field else st.container
+        flag, said = st.subject, f"{st.subject} is said to be set in {place}"
         if not self.index.claimed(flag):
             return
         records = self.index.structures(st.container or "", self.named)
