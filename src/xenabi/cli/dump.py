@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 
 from xenabi.cli.output import emit, to_json
-from xenabi.snapshot import take
+from xenabi.errors import UsageError
+from xenabi.layoutview import render_snapshots
+from xenabi.snapshot import take, take_all
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import find_tree
 
@@ -15,18 +17,29 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     p = sub.add_parser("dump", help="print one target and view of a tree (xenabi-snapshot/1)")
     add_tree_options(p)
-    p.add_argument("--arch", required=True, choices=list(TARGETS))
+    p.add_argument("--arch", choices=list(TARGETS),
+                   help="the target (required for json; text: default all four side by side)")
     p.add_argument("--view", default="tools", choices=list(VIEWS),
                    help="tools (__XEN_TOOLS__, the superset; default) or guest")
     p.add_argument("--interface-version", type=lambda s: int(s, 0), metavar="N",
                    help="__XEN_INTERFACE_VERSION__ for the guest view (default: the tree's latest)")
-    p.add_argument("--format", default="json", choices=["json"])
+    p.add_argument("--format", default="json", choices=["json", "text"],
+                   help="json: the snapshot; text: records side by side, pahole-style")
+    p.add_argument("--record", action="append", metavar="NAME",
+                   help="text: only this record (repeatable; 'vcpu_info' finds struct vcpu_info)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.set_defaults(execute=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     tree = find_tree(args.xen_root)
+    if args.format == "text":
+        snaps = take_all(tree, [args.arch] if args.arch else None, [args.view],
+                         interface_version=args.interface_version, use_cache=not args.no_cache)
+        emit(render_snapshots({a: s for (a, _), s in snaps.items()}, args.record), args.output)
+        return 0
+    if args.arch is None:
+        raise UsageError("dump --format json needs --arch")
     snap = take(tree, args.arch, args.view, interface_version=args.interface_version,
                 use_cache=not args.no_cache)
     emit(to_json(snap.to_json()), args.output)
