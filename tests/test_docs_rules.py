@@ -284,12 +284,13 @@ def test_findings_name_the_doc_the_symbol_and_every_target(
 def test_a_family_is_documented_by_a_member_or_by_the_structure_carrying_it(
         index: SymbolIndex) -> None:
     by_member = read_documents({"a.pandoc": "Use `VCPUOP_up`.\n"}, cache=False)
-    assert documented_families(index, by_member) == {"VCPUOP_": "the docs mention VCPUOP_up"}
+    assert documented_families(index, by_member) == {
+        ("VCPUOP_", "xen.h"): "the docs mention VCPUOP_up"}
     by_header = read_documents(
         {"a.pandoc": "See xen/include/public/arch-x86/hvm/start_info.h.\n"}, cache=False)
     assert documented_families(index, by_header) == {
-        "SIF_": "the flags field of struct hvm_start_info carries it, and a.pandoc names "
-                "arch-x86/hvm/start_info.h"}
+        ("SIF_", "xen.h"): "the flags field of struct hvm_start_info carries it, and a.pandoc "
+                           "names arch-x86/hvm/start_info.h"}
 
 
 def test_tree_coverage_lists_unmentioned_members_of_documented_families(

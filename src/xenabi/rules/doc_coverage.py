@@ -37,18 +37,28 @@ class Gap:
     line: int
 
 
-def documented_families(index: SymbolIndex, docs: DocSet) -> dict[str, str]:
-    """Each documented family, with why it counts as documented (for the message)."""
-    out: dict[str, str] = {}
+#: a family as coverage counts it: its prefix and the header that defines its members
+Family = tuple[str, str]
+
+
+def documented_families(index: SymbolIndex, docs: DocSet) -> dict[Family, str]:
+    """Each documented family, with why it counts as documented (for the message).
+
+    A family is a prefix within one header: ``XEN_E2BIG`` documents the
+    ``XEN_*`` errors of errno.h, not every ``XEN_*`` name of the headers.
+    """
+    out: dict[Family, str] = {}
     for name in sorted(docs.words & index.constants.keys()):
-        fam = index.narrow_family(name)
+        fam = _family(index, name)
         if fam:
             out.setdefault(fam, f"the docs mention {name}")
     for key, why in sorted(_described_records(index, docs).items()):
         for field in sorted(index.fields(key)):
-            fam = index.carrier(key, field)
-            if fam and index.members(fam):
-                out.setdefault(fam, f"the {field} field of {key} carries it, and {why}")
+            prefix = index.carrier(key, field)
+            for member in index.members(prefix) if prefix else ():
+                fam = _family(index, member)
+                if fam and fam[0] == prefix:
+                    out.setdefault(fam, f"the {field} field of {key} carries it, and {why}")
     return out
 
 
@@ -62,20 +72,23 @@ def coverage(index: SymbolIndex, docs: DocSet, symbols: Iterable[str] | None = N
     return _gaps(index, docs, documented_families(index, docs), symbols)
 
 
-def _gaps(index: SymbolIndex, docs: DocSet, families: Mapping[str, str],
+def _gaps(index: SymbolIndex, docs: DocSet, families: Mapping[Family, str],
           symbols: Iterable[str] | None) -> list[Gap]:
     if symbols is None:
-        # each family's own members: XEN_E2BIG documents XEN_*, not XEN_DOMCTL_*
-        symbols = {m for fam in families for m in index.members(fam)
-                   if m in index.constants and index.narrow_family(m) == fam}
+        symbols = {m for prefix, _ in families for m in index.members(prefix)
+                   if _family(index, m) in families}
     gaps = []
     for name in sorted(set(symbols) - docs.words):
         c = index.constant(name)
-        if c is None:
-            continue
-        fam = index.narrow_family(name)
-        gaps.append(Gap(name, fam, fam in families, c.header, c.line))
+        if c is not None:
+            gaps.append(Gap(name, index.narrow_family(name), _family(index, name) in families,
+                            c.header, c.line))
     return gaps
+
+
+def _family(index: SymbolIndex, name: str) -> Family | None:
+    fam, c = index.narrow_family(name), index.constant(name)
+    return (fam, c.header) if fam and c else None
 
 
 @rule("doc-coverage", "members of documented families that no doc mentions (information)")
@@ -90,14 +103,15 @@ def coverage_findings(index: SymbolIndex, tree: XenTree, docs: DocSet, severity:
                       symbols: Iterable[str] | None = None) -> Iterator[Finding]:
     """One finding per family with unmentioned members, at the first such member's line."""
     families = documented_families(index, docs)
-    by_family: dict[str | None, list[Gap]] = defaultdict(list)
+    by_family: dict[tuple[str, str], list[Gap]] = defaultdict(list)
     for gap in _gaps(index, docs, families, symbols):
-        by_family[gap.family].append(gap)
-    for fam, gaps in sorted(by_family.items(), key=lambda kv: kv[0] or ""):
+        by_family[gap.family or gap.symbol, gap.header].append(gap)
+    for (prefix, header), gaps in sorted(by_family.items()):
         first = gaps[0]
         names = ", ".join(g.symbol for g in gaps)
-        why = f"documented: {families[fam]}" if fam in families else "a family no doc documents"
-        label = f"{fam}*" if fam else first.symbol
+        why = families.get((prefix, header))
+        why = f"documented: {why}" if why else "a family no doc documents"
+        label = f"{prefix}*" if first.family else first.symbol
         yield Finding("doc-coverage", severity,
                       f"{label} ({why}): no document mentions {names}",
                       tree.finding_path(first.header), first.line,
