@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -100,7 +101,9 @@ def cpp_command(target: Target, view: str, interface_version: int,
         defines["__XEN_INTERFACE_VERSION__"] = f"0x{interface_version:08x}"
     return ["cpp", "-E", "-dD", "-undef", "-nostdinc", "-std=gnu11", "-w",
             "-isystem", str(SYSINCLUDE), *(f"-iquote{d}" for d in quote_dirs),
-            "-include", "stdint.h", "-include", "string.h", *(f"-D{k}={v}" for k, v in defines.items()), "-"]
+            # by path: a quote directory must not turn them into the host's headers
+            "-include", str(SYSINCLUDE / "stdint.h"), "-include", str(SYSINCLUDE / "string.h"),
+            *(f"-D{k}={v}" for k, v in defines.items()), "-"]
 
 
 def _run_cpp(cmd: list[str], source: str) -> tuple[str, str]:
@@ -188,10 +191,21 @@ def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | Non
     include, status = applicable(tree, target)
     status.update(known or {})
     include = [h for h in include if h not in status]
+    # -iquote, not -I: public/features.h would shadow <features.h>. A directory in
+    # which public/ is the tree's serves arch-arm/smccc.h's #include "public/xen.h",
+    # whatever the layout calls that directory.
+    parent = Path(tempfile.mkdtemp(prefix="xenabi-"))
+    (parent / "public").symlink_to(tree.public, target_is_directory=True)
+    try:
+        return _preprocess(tree, target, view, version, status, include,
+                           cpp_command(target, view, version, (tree.public, parent)))
+    finally:
+        shutil.rmtree(parent)
+
+
+def _preprocess(tree: XenTree, target: Target, view: str, version: int,
+                status: dict[str, HeaderStatus], include: list[str], cmd: list[str]) -> Unit:
     public = str(tree.public)
-    # -iquote, not -I: public/features.h would shadow <features.h>; the parent of
-    # public/ serves arch-arm/smccc.h's #include "public/xen.h"
-    cmd = cpp_command(target, view, version, (tree.public, tree.public.parent))
     for h in include:
         tree.read(h)  # unusable input (non-UTF-8) stops here, before anything is written
     while True:
