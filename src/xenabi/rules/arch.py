@@ -1,0 +1,275 @@
+"""Rule ``arch``: a record built only from fixed-width types has one layout on every target.
+
+A record is *fixed-width* on a target when every field is a fixed-width
+integer (``uint32_t``, ``uint64_aligned_t``, ``int``, ``char``...), an enum,
+an array of those, or a record that is itself fixed-width; ``long``,
+pointers, guest handles and ``xen_ulong_t`` on x86 are not. Records are
+compared per view between the targets where the same declaration (record
+key and header) is fixed-width, field by field.
+
+Severity, per difference:
+
+- arm32 and arm64 differ: an **error** (arm has no compat layer: a 32-bit
+  guest on 64-bit Xen uses the 64-bit layout);
+- x86_32 and x86_64 differ in a record only the tools view defines: an
+  **error** (the tools interfaces have no compat layer either: a 32-bit
+  toolstack talks to 64-bit Xen with these very structs);
+- x86_32 and x86_64 differ in a guest-visible record: a **warning** (Xen's
+  x86 compat layer has to translate it, by an ``!`` entry in xlat.lst, a
+  second compat build of the hypercall, or by hand; only ``?`` entries are
+  asserted identical, and the ``compat`` rule checks those), **info** when
+  xlat.lst marks it ``!`` (translated by design);
+- each architecture agrees with itself but x86 differs from arm: a
+  **warning** (no guest crosses architectures, but the record is meant to be
+  the same everywhere);
+- only the alignment differs: a **warning** (the record is fine alone, but a
+  record that embeds it may move);
+- a ``__``-tagged record (macro machinery such as ``__HVM_SAVE_TYPE_CPU``,
+  never exchanged itself): **info**.
+
+Whether a record is tools-only needs the guest view; without one, every
+record counts as guest-visible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from posixpath import normpath
+
+from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
+from xenabi.rules import Context, rule, xlat
+from xenabi.targets import TARGETS
+from xenabi.tree import XenTree
+
+RULE = "arch"
+
+FIXED_TYPEDEFS = frozenset({f"{s}int{n}_t" for s in ("", "u") for n in (8, 16, 32, 64)}
+                           | {"uint64_aligned_t", "int64_aligned_t"})
+FIXED_SCALARS = frozenset({"_Bool", "char", "signed char", "unsigned char", "short",
+                           "unsigned short", "int", "unsigned int", "long long",
+                           "unsigned long long", "float", "double"})
+
+_ARRAY = re.compile(r"^(.*?)\s*(\[[^\]]*\])+$")
+
+
+class FixedWidth:
+    """Which types and records of one snapshot are built only from fixed-width types."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self.snap = snap
+        self._records: dict[str, bool] = {}
+        self._types: dict[str, bool] = {}
+
+    def type(self, spelling: str, depth: int = 0) -> bool:
+        hit = self._types.get(spelling)
+        if hit is None:
+            hit = self._types[spelling] = self._type(spelling, depth)
+        return hit
+
+    def _type(self, spelling: str, depth: int) -> bool:
+        t = spelling.strip()
+        m = _ARRAY.match(t)
+        if m:
+            t = m.group(1)
+        t = re.sub(r"\b(const|volatile)\s+", "", t).strip()
+        if "*" in t or "(" in t or depth > 16:
+            return False
+        if t in FIXED_TYPEDEFS or t in FIXED_SCALARS or t.startswith("enum "):
+            return True
+        if t.startswith(("struct ", "union ")) or t in self.snap.records:
+            return self.record(t)
+        td = self.snap.typedefs.get(t)
+        return td is not None and self.type(td.type, depth + 1)
+
+    def record(self, key: str) -> bool:
+        if key not in self._records:
+            self._records[key] = False  # a record that contains itself is not fixed
+            rec = self.snap.records.get(key)
+            self._records[key] = rec is not None and all(
+                self.type(f.type) for f in leaves(rec))
+        return self._records[key]
+
+
+def record_of(spelling: str, snap: Snapshot) -> str | None:
+    """The record key a field type names, through typedefs (``xen_mc_fetch_t``)."""
+    t = spelling.split("[")[0].strip()
+    for _ in range(16):
+        if t in snap.records:
+            return t
+        td = snap.typedefs.get(t)
+        if td is None:
+            return None
+        t = td.type.split("[")[0].strip()
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def containers(rec: RecordLayout) -> frozenset[str]:
+    """Entries whose members are listed after them (``console`` of ``console.domU``)."""
+    names = [f.name for f in rec.fields]
+    out = set()
+    for i, n in enumerate(names):
+        if i + 1 < len(names) and names[i + 1].startswith((n + ".", n + "[")):
+            out.add(n)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def leaves(rec: RecordLayout) -> tuple[FieldLayout, ...]:
+    """The entries that are not containers of other entries."""
+    skip = containers(rec)
+    return tuple(f for f in rec.fields if f.name not in skip)
+
+
+# --------------------------------------------------------------------------
+# Comparing one record across targets
+
+
+def _at(bits: int) -> str:
+    return str(bits // 8) if bits % 8 == 0 else f"bit {bits}"
+
+
+def versus(by_arch: Mapping[str, object]) -> str:
+    """``4 (x86_32) vs 8 (x86_64, arm32, arm64)``, targets in table order."""
+    groups: dict[object, list[str]] = {}
+    for a in TARGETS:
+        if a in by_arch:
+            groups.setdefault(by_arch[a], []).append(a)
+    return " vs ".join(f"{'none' if v is None else v} ({', '.join(g)})"
+                       for v, g in groups.items())
+
+
+def differences(recs: Mapping[str, RecordLayout], limit: int = 4,
+                skip: frozenset[str] = frozenset()) -> list[str]:
+    """What differs between the layouts of one record on several targets, field by field
+    (leaving out the fields named in ``skip``)."""
+    names: list[str] = []
+    fields: dict[str, dict[str, FieldLayout]] = defaultdict(dict)
+    for arch, rec in recs.items():
+        for f in rec.fields:
+            if f.name in skip:
+                continue
+            if f.name not in fields:
+                names.append(f.name)
+            fields[f.name][arch] = f
+    out: list[str] = []
+    for name in names:
+        by = fields[name]
+        offs = {a: (_at(by[a].offset_bits) if a in by else None) for a in recs}
+        sizes = {a: (by[a].size_bits // 8 if a in by else None) for a in recs}
+        if len(set(offs.values())) > 1:
+            out.append(f"`{name}` offset {versus(offs)}")
+        elif len(set(sizes.values())) > 1:
+            out.append(f"`{name}` size {versus(sizes)}")
+    shown = out[:limit] + ([f"and {len(out) - limit} more fields"] if len(out) > limit else [])
+    sizes = {a: r.size for a, r in recs.items()}
+    if len(set(sizes.values())) > 1:
+        shown.append(f"size {versus(sizes)}")
+    return shown
+
+
+def signature(rec: RecordLayout, skip: frozenset[str] = frozenset()) -> tuple[object, ...]:
+    return (rec.size, tuple((f.name, f.offset_bits, f.size_bits) for f in rec.fields
+                            if f.name not in skip))
+
+
+def families_differ(recs: Mapping[str, RecordLayout]) -> set[str]:
+    """The architectures (``x86``, ``arm``) whose own targets disagree on the layout."""
+    sigs: dict[str, set[tuple[object, ...]]] = defaultdict(set)
+    for arch, rec in recs.items():
+        sigs[TARGETS[arch].arch_family].add(signature(rec))
+    return {fam for fam, s in sigs.items() if len(s) > 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the tree says about a record besides its layout."""
+
+    translated: bool = False  #: ``!`` in xlat.lst
+    guest_visible: bool = True  #: some guest view defines it (else: tools only)
+    helper: bool = False  #: a ``__``-tagged record of macro machinery (``__HVM_SAVE_TYPE_CPU``)
+
+
+def judge(key: str, recs: Mapping[str, RecordLayout], known: Known = Known()) -> Verdict | None:
+    """The arch rule's verdict on one record over the targets where it is fixed-width."""
+    if len({signature(r) for r in recs.values()}) > 1:
+        within = families_differ(recs)
+        what = "; ".join(differences(recs))
+        if known.helper:
+            return Verdict(Severity.INFO, f"{key} (a helper of the header's macros, not an "
+                                          f"interface) differs between targets: {what}")
+        if "arm" in within or ("x86" in within and not known.guest_visible):
+            who = "arm32 and arm64" if "arm" in within else "a 32-bit toolstack and 64-bit Xen"
+            return Verdict(Severity.ERROR, f"{key} is built from fixed-width types but its "
+                                           f"layout differs ({who} disagree): {what}")
+        if within and known.translated:
+            return Verdict(Severity.INFO, f"{key} (translated: `!` in xlat.lst) differs "
+                                          f"between x86_32 and x86_64: {what}")
+        if within:
+            return Verdict(Severity.WARNING, f"{key} differs between x86_32 and x86_64, so "
+                                             f"Xen's compat layer must translate it: {what}")
+        return Verdict(Severity.WARNING, f"{key} differs between x86 and arm: {what}")
+    aligns = {a: r.align for a, r in recs.items()}
+    if len(set(aligns.values())) > 1:
+        return Verdict(Severity.WARNING, f"{key} has one layout but its alignment differs: "
+                                         f"{versus(aligns)}")
+    return None
+
+
+def fixed_records(view: str, snaps: Sequence[tuple[str, Snapshot]]
+                  ) -> dict[tuple[str, str], dict[str, RecordLayout]]:
+    """(record key, header) -> {arch: layout} for the targets where it is fixed-width."""
+    out: dict[tuple[str, str], dict[str, RecordLayout]] = defaultdict(dict)
+    for arch, snap in snaps:
+        fw = FixedWidth(snap)
+        for key, rec in snap.records.items():
+            if fw.record(key):
+                out[(key, rec.header)][arch] = rec
+    return out
+
+
+def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]],
+               guest_keys: frozenset[str] | None) -> Iterator[Finding]:
+    """``guest_keys``: the records some guest view defines (None: no guest view computed)."""
+    marked = xlat.translated_keys(tree)
+    for (key, header), recs in sorted(fixed_records(view, snaps).items()):
+        if len(recs) < 2:
+            continue
+        known = Known(translated=key in marked,
+                      guest_visible=guest_keys is None or key in guest_keys,
+                      helper=key.split(" ")[-1].startswith("__"))
+        verdict = judge(key, recs, known)
+        if verdict is not None:
+            line = next(iter(recs.values())).line
+            arches = tuple(a for a in TARGETS if a in recs)
+            yield Finding(RULE, verdict.severity, verdict.message,
+                          tree.finding_path(normpath(header)), line, (key,), arches, (view,))
+
+
+def by_view(ctx: Context) -> dict[str, list[tuple[str, Snapshot]]]:
+    out: dict[str, list[tuple[str, Snapshot]]] = defaultdict(list)
+    for arch, view, snap in ctx.each():
+        out[view].append((arch, snap))
+    return out
+
+
+def guest_keys(ctx: Context) -> frozenset[str] | None:
+    guests = [s for _, v, s in ctx.each() if v == "guest"]
+    return frozenset(k for s in guests for k in s.records) if guests else None
+
+
+@rule(RULE, "records of fixed-width types have the same layout on every target")
+def check_arch(ctx: Context) -> Iterator[Finding]:
+    guests = guest_keys(ctx)
+    for view, snaps in sorted(by_view(ctx).items()):
+        yield from check_view(ctx.tree, view, snaps, guests)
