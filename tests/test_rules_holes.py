@@ -1,0 +1,65 @@
+"""The holes rule: implicit padding, pahole-style; target-dependent holes warn, others inform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.ruleskit import context, fld, make_tree, rec, snapshot
+from xenabi.model import RecordLayout
+from xenabi.rules.holes import Hole, check_holes, holes
+
+
+def test_a_hole_between_fields_and_tail_padding() -> None:
+    r = rec(24, 8, fld("a", "uint32_t", 0, 4), fld("b", "uint64_t", 8, 8),
+            fld("c", "uint16_t", 16, 2))
+    assert holes(r) == (Hole("a", 32, 32, False), Hole("c", 144, 48, True))
+    assert [h.describe("struct s") for h in holes(r)] == [
+        "struct s has a 4-byte hole after `a` (at offset 4)",
+        "struct s has 6-byte tail padding after `c` (at offset 18)"]
+
+
+def test_no_holes_in_a_packed_record_or_a_union_of_full_members() -> None:
+    assert holes(rec(8, 4, fld("a", "uint32_t", 0, 4), fld("b", "uint32_t", 4, 4))) == ()
+    u = rec(8, 8, fld("x", "uint64_t", 0, 8), fld("y", "uint32_t", 0, 4), kind="union")
+    assert holes(u) == ()
+
+
+def test_bitfield_gaps_are_reported_in_bits() -> None:
+    r = rec(4, 4, fld("lo", "uint32_t", 0, 0, bits=(0, 3)), fld("hi", "uint32_t", 0, 0, bits=(8, 24)))
+    assert [h.describe("struct b") for h in holes(r)] == [
+        "struct b has a 5-bit hole after `lo` (at bit 3)"]
+
+
+def test_members_of_unnamed_structs_count_and_arrays_of_them_are_whole() -> None:
+    r = rec(32, 8, fld("hdr", "uint32_t", 0, 4), fld("u", "struct {...}", 8, 16),
+            fld("u.x", "uint32_t", 8, 4), fld("u.y", "uint64_t", 16, 8),
+            fld("t", "struct {...}[1]", 24, 8), fld("t[0].z", "uint32_t", 24, 4))
+    assert [h.describe("struct n") for h in holes(r)] == [
+        "struct n has a 4-byte hole after `hdr` (at offset 4)",
+        "struct n has a 4-byte hole after `u.x` (at offset 12)"]
+
+
+def test_a_flexible_array_after_padding() -> None:
+    r = rec(8, 8, fld("count", "uint32_t", 0, 4), fld("msr", "struct one[]", 8, 0))
+    assert [h.describe("struct hvm_msr") for h in holes(r)] == [
+        "struct hvm_msr has a 4-byte hole after `count` (at offset 4)"]
+
+
+def entry(arch: str) -> RecordLayout:
+    off = 4 if arch == "x86_32" else 8
+    return rec(off + 8, off, fld("a", "uint32_t", 0, 4), fld("b", "uint64_t", off, 8),
+               header="io/blkif.h", line=7)
+
+
+def test_severity_follows_whether_every_target_has_the_hole(tmp_path: Path) -> None:
+    everywhere = rec(16, 8, fld("a", "uint32_t", 0, 4), fld("b", "uint64_t", 8, 8),
+                     header="io/blkif.h", line=3)
+    ss = [snapshot(a, "guest", records={"struct some": entry(a), "struct all": everywhere})
+          for a in ("x86_32", "x86_64", "arm64")]
+    found = sorted((f.severity.value, f.message, f.arches) for f in
+                   check_holes(context(make_tree(tmp_path, {}), ss)))
+    assert found == [
+        ("info", "struct all has a 4-byte hole after `a` (at offset 4)",
+         ("x86_32", "x86_64", "arm64")),
+        ("warning", "struct some has a 4-byte hole after `a` (at offset 4), only on x86_64, arm64",
+         ("x86_64", "arm64"))]
