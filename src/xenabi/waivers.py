@@ -1,0 +1,152 @@
+"""Waivers: a TOML file that accepts named findings, one rule and one symbol at a time.
+
+.. code-block:: toml
+
+    [[waiver]]
+    rule = "flags"                 # one rule id
+    symbol = "PSR_DBG_MASK"        # the finding's subject (its first symbol)
+    arches = ["arm32", "arm64"]    # the targets it may cover
+    views = ["tools"]              # the views it may cover
+    reason = "why this is right"   # required, not empty
+    evidence = "where that is shown: a header line, a manual, a commit"  # required
+
+There are no patterns. A waiver hides a finding when the rule and the
+subject are equal and the finding's targets and views are all among the
+waiver's. A waiver without a reason or evidence hides nothing and is an
+error; so is a waiver that hides nothing although its rule ran on some of
+its targets and views. A file that is not TOML, or an entry with an unknown
+key, a wrong type or an unknown target or view, is unusable input.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xenabi.errors import UsageError
+from xenabi.model import Finding, Severity
+from xenabi.targets import TARGETS, VIEWS
+
+RULE = "waivers"
+
+_KEYS = {"rule": str, "symbol": str, "arches": list, "views": list, "reason": str,
+         "evidence": str}
+_REQUIRED = ("rule", "symbol", "arches", "views")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    rule: str
+    symbol: str
+    arches: tuple[str, ...]
+    views: tuple[str, ...]
+    reason: str
+    evidence: str
+    file: str  #: as findings show it
+    line: int  #: of the entry's ``[[waiver]]``
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.reason.strip()) and bool(self.evidence.strip())
+
+    def covers(self, f: Finding) -> bool:
+        return (self.complete and f.rule == self.rule and f.rule != RULE
+                and bool(f.symbols) and f.symbols[0] == self.symbol
+                and set(f.arches) <= set(self.arches) and set(f.views) <= set(self.views))
+
+    def in_scope(self, arches: Iterable[str], views: Iterable[str], rules: Iterable[str]) -> bool:
+        """Did its rule run on at least one of its targets and views?"""
+        return (self.rule in set(rules) and bool(set(self.arches) & set(arches))
+                and bool(set(self.views) & set(views)))
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule} {self.symbol}"
+
+
+def parse(text: str, file: str) -> tuple[Waiver, ...]:
+    """The waivers of a TOML text; ``file`` is how findings name it."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{file}: not a waiver file: {e}") from None
+    extra = set(data) - {"waiver"}
+    if extra:
+        raise UsageError(f"{file}: unknown top-level key '{min(extra)}' "
+                         "(a waiver file holds [[waiver]] entries only)")
+    entries = data.get("waiver", [])
+    if not isinstance(entries, list):
+        raise UsageError(f"{file}: 'waiver' must be an array of tables ([[waiver]])")
+    lines = [no for no, line in enumerate(text.splitlines(), 1)
+             if re.match(r"\s*\[\[\s*waiver\s*\]\]", line)]
+    return tuple(_entry(e, file, lines[i] if i < len(lines) else 0)
+                 for i, e in enumerate(entries))
+
+
+def _entry(e: object, file: str, line: int) -> Waiver:
+    where = f"{file}:{line}"
+    if not isinstance(e, dict):
+        raise UsageError(f"{where}: a waiver must be a table")
+    for key, value in e.items():
+        if key not in _KEYS:
+            raise UsageError(f"{where}: unknown key '{key}' (known: {', '.join(_KEYS)})")
+        if not isinstance(value, _KEYS[key]):
+            raise UsageError(f"{where}: '{key}' must be a {_KEYS[key].__name__}")
+    for key in _REQUIRED:
+        if key not in e:
+            raise UsageError(f"{where}: the waiver has no '{key}'")
+    for key, known in (("arches", TARGETS), ("views", VIEWS)):
+        bad = [v for v in e[key] if v not in known]
+        if bad or not e[key]:
+            raise UsageError(f"{where}: '{key}' must list some of {', '.join(known)}"
+                             + (f", not '{bad[0]}'" if bad else ""))
+    return Waiver(e["rule"], e["symbol"], tuple(e["arches"]), tuple(e["views"]),
+                  e.get("reason", ""), e.get("evidence", ""), file, line)
+
+
+def load(path: str | Path, label: str | None = None) -> tuple[Waiver, ...]:
+    p = Path(path)
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except OSError as e:
+        raise UsageError(f"{p}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{p}: not UTF-8 text") from None
+    return parse(text, label or str(path))
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    kept: tuple[Finding, ...]  #: findings no waiver covers
+    waived: tuple[tuple[Finding, Waiver], ...]  #: each waived finding (marked) and its waiver
+    problems: tuple[Finding, ...]  #: incomplete waivers, and waivers that matched nothing
+
+
+def apply(findings: Sequence[Finding], waivers: Sequence[Waiver], *, arches: Iterable[str],
+          views: Iterable[str], rules: Iterable[str]) -> Applied:
+    """Split findings into kept and waived, and judge the waivers themselves."""
+    arches, views, rules = tuple(arches), tuple(views), tuple(rules)
+    kept: list[Finding] = []
+    waived: list[tuple[Finding, Waiver]] = []
+    used: set[int] = set()
+    for f in findings:
+        hit = next((i for i, w in enumerate(waivers) if w.covers(f)), None)
+        if hit is None:
+            kept.append(f)
+        else:
+            waived.append((replace(f, waived=True), waivers[hit]))
+            used.add(hit)
+    problems = []
+    for i, w in enumerate(waivers):
+        if not w.complete:
+            missing = "reason" if not w.reason.strip() else "evidence"
+            problems.append(_problem(w, f"the waiver of {w.rule} {w.symbol} has no {missing}"))
+        elif i not in used and w.in_scope(arches, views, rules):
+            problems.append(_problem(w, f"the waiver of {w.rule} {w.symbol} matches no finding"))
+    return Applied(tuple(kept), tuple(waived), tuple(problems))
+
+
+def _problem(w: Waiver, message: str) -> Finding:
+    return Finding(RULE, Severity.ERROR, message, w.file, w.line, (w.symbol,), w.arches, w.views)

@@ -1,0 +1,123 @@
+"""Waivers: strict TOML entries, one rule and one symbol each, and what they may hide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xenabi.errors import UsageError
+from xenabi.model import Finding, Severity
+from xenabi.waivers import Waiver, apply, load, parse
+
+ENTRY = """\
+[[waiver]]
+rule = "flags"
+symbol = "PSR_DBG_MASK"
+arches = ["arm32", "arm64"]
+views = ["tools"]
+reason = "two registers' bit 9"
+evidence = "arch-arm.h:343-344"
+"""
+
+
+def finding(symbol: str = "PSR_DBG_MASK", rule: str = "flags",
+            arches: tuple[str, ...] = ("arm32", "arm64"), views: tuple[str, ...] = ("tools",),
+            severity: Severity = Severity.ERROR) -> Finding:
+    return Finding(rule, severity, f"{symbol} is wrong", "xen/include/public/arch-arm.h", 344,
+                   (symbol, "OTHER"), arches, views)
+
+
+def run(waivers: tuple[Waiver, ...], findings: list[Finding], *,
+        arches: tuple[str, ...] = ("x86_32", "x86_64", "arm32", "arm64"),
+        views: tuple[str, ...] = ("guest", "tools"),
+        rules: tuple[str, ...] = ("flags", "compat")) -> tuple[list[str], list[str], list[str]]:
+    a = apply(findings, waivers, arches=arches, views=views, rules=rules)
+    return ([f.message for f in a.kept], [f.message for f, _ in a.waived],
+            [str(p) for p in a.problems])
+
+
+def test_parse_keeps_everything_and_the_line() -> None:
+    (w,) = parse("# head\n\n" + ENTRY, "w.toml")
+    assert w == Waiver("flags", "PSR_DBG_MASK", ("arm32", "arm64"), ("tools",),
+                       "two registers' bit 9", "arch-arm.h:343-344", "w.toml", 3)
+
+
+def test_a_waiver_hides_exactly_its_finding_and_marks_it() -> None:
+    ws = parse(ENTRY, "w.toml")
+    a = apply([finding(), finding("PSR_OTHER")], ws, arches=["arm32", "arm64"], views=["tools"],
+              rules=["flags"])
+    assert [f.message for f in a.kept] == ["PSR_OTHER is wrong"]
+    ((f, w),) = a.waived
+    assert f.waived and w is ws[0] and a.problems == ()
+
+
+@pytest.mark.parametrize("f", [
+    finding(rule="compat"),                      # another rule
+    finding(symbol="OTHER_SYMBOL"),              # another subject
+    finding(arches=("arm32", "arm64", "x86_64")),  # a target the waiver does not name
+    finding(views=("guest", "tools")),           # a view the waiver does not name
+])
+def test_a_waiver_hides_nothing_it_does_not_name(f: Finding) -> None:
+    kept, waived, problems = run(parse(ENTRY, "w.toml"), [f])
+    assert kept == [f.message] and waived == []
+    assert problems == ["w.toml:1: error: the waiver of flags PSR_DBG_MASK matches no finding "
+                        "[waivers]"]
+
+
+def test_the_subject_must_be_the_first_symbol() -> None:
+    f = Finding("flags", Severity.ERROR, "m", "f", 1, ("OTHER", "PSR_DBG_MASK"), ("arm32",),
+                ("tools",))
+    kept, waived, _ = run(parse(ENTRY, "w.toml"), [f])
+    assert kept == ["m"] and waived == []
+
+
+def test_a_waiver_without_a_reason_or_evidence_is_an_error_and_hides_nothing() -> None:
+    no_reason = ENTRY.replace('reason = "two registers\' bit 9"\n', "")
+    kept, waived, problems = run(parse(no_reason, "w.toml"), [finding()])
+    assert (kept, waived) == (["PSR_DBG_MASK is wrong"], [])
+    assert problems == ["w.toml:1: error: the waiver of flags PSR_DBG_MASK has no reason "
+                        "[waivers]"]
+    blank = ENTRY.replace('evidence = "arch-arm.h:343-344"', 'evidence = "  "')
+    assert run(parse(blank, "w.toml"), [finding()])[2] == [
+        "w.toml:1: error: the waiver of flags PSR_DBG_MASK has no evidence [waivers]"]
+
+
+def test_a_waiver_out_of_scope_is_not_unmatched() -> None:
+    ws = parse(ENTRY, "w.toml")
+    assert run(ws, [], arches=("x86_64",)) == ([], [], [])
+    assert run(ws, [], views=("guest",)) == ([], [], [])
+    assert run(ws, [], rules=("unique",)) == ([], [], [])
+
+
+def test_the_waivers_rule_itself_cannot_be_waived() -> None:
+    ws = parse(ENTRY.replace('rule = "flags"', 'rule = "waivers"'), "w.toml")
+    f = finding(rule="waivers")
+    kept, waived, _ = run(ws, [f], rules=("waivers",))
+    assert kept == [f.message] and waived == []
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[waiver]\n", "w.toml: not a waiver file"),
+    ("[other]\nx = 1\n", "w.toml: unknown top-level key 'other'"),
+    ("waiver = 3\n", "w.toml: 'waiver' must be an array of tables"),
+    (ENTRY + "pattern = 'PSR_*'\n", "w.toml:1: unknown key 'pattern'"),
+    (ENTRY.replace('symbol = "PSR_DBG_MASK"\n', ""), "w.toml:1: the waiver has no 'symbol'"),
+    (ENTRY.replace('["tools"]', '"tools"'), "w.toml:1: 'views' must be a list"),
+    (ENTRY.replace('"arm32", ', '"armv7", '), "w.toml:1: 'arches' must list some of"),
+    (ENTRY.replace('["tools"]', "[]"), "w.toml:1: 'views' must list some of"),
+])
+def test_malformed_files_are_unusable_input(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match="^" + message.replace("(", r"\(").replace("[", r"\[")):
+        parse(text, "w.toml")
+
+
+def test_load_reads_a_file_and_refuses_non_utf8(tmp_path: Path) -> None:
+    p = tmp_path / "w.toml"
+    p.write_text(ENTRY + "\n" + ENTRY.replace("PSR_DBG_MASK", "PSR_IT_MASK"))
+    assert [(w.symbol, w.line) for w in load(p)] == [("PSR_DBG_MASK", 1), ("PSR_IT_MASK", 9)]
+    p.write_bytes(b"\xff\xfe")
+    with pytest.raises(UsageError, match="not UTF-8"):
+        load(p)
+    with pytest.raises(UsageError, match="cannot read"):
+        load(tmp_path / "missing.toml")
