@@ -71,3 +71,4 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
 # The rules, one module per concern. Importing a module registers its rules.
 # (Modules are added here as they land.)
 from xenabi.rules import flags, unique, arch, compat, holes, refsize, doc_layout  # noqa: E402,F401
+from xenabi.rules import doc_refs, doc_semantics, doc_coverage  # noqa: E402,F401
