@@ -16,7 +16,7 @@ from xenabi import __version__
 from xenabi.errors import XenAbiError
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
-SUBCOMMANDS = ("dump", "snapshot")
+SUBCOMMANDS = ("dump", "snapshot", "check")
 
 EXIT_USAGE = 2
 

@@ -1,0 +1,144 @@
+"""``check``: run the rules over a tree's snapshots, merge, waive, and judge the result.
+
+:func:`check` is pure: it takes the tree, the snapshots and the waivers and
+returns a frozen :class:`Report`, which knows its exit status. Findings the
+rules make per target and view are merged when they say the same thing
+about the same line: one finding then lists every target and view it holds
+for. A header that failed to parse is an error finding of its own (rule
+``headers``) that no waiver can hide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+
+from xenabi import waivers as waivers_mod
+from xenabi.model import Finding, Severity, Snapshot, Status
+from xenabi.rules import REGISTRY, Context, run_rules
+from xenabi.targets import TARGETS, VIEWS
+from xenabi.tree import XenTree
+from xenabi.waivers import Waiver
+
+HEADERS_RULE = "headers"
+
+#: a waiver file a tree may carry at its root
+TREE_WAIVERS = "xenabi-waivers.toml"
+
+
+def _arch_order(arches: Iterable[str]) -> tuple[str, ...]:
+    s = set(arches)
+    return tuple(a for a in TARGETS if a in s) + tuple(sorted(s - set(TARGETS)))
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per (rule, severity, message, place, symbols), its targets and views united."""
+    merged: dict[tuple[object, ...], Finding] = {}
+    for f in findings:
+        key = (f.rule, f.severity, f.message, f.file, f.line, f.symbols)
+        prev = merged.get(key)
+        if prev is None:
+            merged[key] = replace(f, arches=_arch_order(f.arches), views=tuple(sorted(f.views)))
+        else:
+            merged[key] = replace(prev, arches=_arch_order((*prev.arches, *f.arches)),
+                                  views=tuple(sorted({*prev.views, *f.views})))
+    return sorted(merged.values(), key=sort_key)
+
+
+def sort_key(f: Finding) -> tuple[object, ...]:
+    return (f.file or "", f.line or 0, f.rule, f.message)
+
+
+def header_failures(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]
+                    ) -> list[Finding]:
+    """Every header a snapshot lists as failed, as an error at the line the reason names."""
+    out = []
+    for (arch, view), snap in snapshots.items():
+        for header, st in snap.headers.items():
+            if st.status is not Status.FAILED:
+                continue
+            why = st.why or "cannot be read"
+            m = re.match(r"^(?:[^:\s]*/)?" + re.escape(header) + r":(\d+):\s*(.*)$", why)
+            line, message = (int(m.group(1)), m.group(2)) if m else (None, why)
+            out.append(Finding(HEADERS_RULE, Severity.ERROR, f"{header}: {message}",
+                               tree.finding_path(header), line, (header,), (arch,), (view,)))
+    return out
+
+
+@dataclass(frozen=True)
+class Report:
+    """What ``xenabi check`` found in one tree."""
+
+    findings: tuple[Finding, ...]  #: not waived, sorted by place
+    waived: tuple[tuple[Finding, Waiver], ...]  #: each waived finding and the waiver that took it
+    arches: tuple[str, ...]
+    views: tuple[str, ...]
+    rules: tuple[str, ...]
+    waiver_files: tuple[str, ...] = field(default=())
+
+    def exit_status(self) -> int:
+        """1 when an error is left unwaived, else 0 (usage errors are raised, exit 2)."""
+        return int(any(f.severity is Severity.ERROR for f in self.findings))
+
+    def count(self, severity: Severity) -> int:
+        return sum(f.severity is severity for f in self.findings)
+
+    def all_findings(self) -> list[Finding]:
+        """Unwaived and waived findings together, in place order."""
+        return sorted([*self.findings, *(f for f, _ in self.waived)], key=sort_key)
+
+
+def check(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
+          waivers: Sequence[Waiver] = (), rules: Iterable[str] | None = None) -> Report:
+    """Run ``rules`` (default: every registered rule) and apply ``waivers``."""
+    chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
+    raw = run_rules(Context(tree, snapshots), only=chosen)
+    raw.extend(header_failures(tree, snapshots))
+    arches = _arch_order(a for a, _ in snapshots)
+    views = tuple(sorted({v for _, v in snapshots}))
+    applied = waivers_mod.apply(merge(raw), waivers, arches=arches, views=views, rules=chosen)
+    return Report(tuple(sorted([*applied.kept, *applied.problems], key=sort_key)),
+                  applied.waived, arches, views, chosen,
+                  tuple(sorted({w.file for w in waivers})))
+
+
+# --------------------------------------------------------------------------
+# Which waivers apply to a tree
+
+
+def xen_version(tree: XenTree) -> str | None:
+    """``4.17`` from a checkout's xen/Makefile; None for a headers-only tree."""
+    path = tree.root / "xen" / "Makefile"
+    if tree.kind != "checkout" or not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    major = re.search(r"^export XEN_VERSION\s*=\s*(\d+)", text, re.MULTILINE)
+    minor = re.search(r"^export XEN_SUBVERSION\s*=\s*(\d+)", text, re.MULTILINE)
+    return f"{major.group(1)}.{minor.group(1)}" if major and minor else None
+
+
+def shipped_waivers(version: str) -> Path | None:
+    """The waivers xenabi ships for a Xen release, if any."""
+    res = resources.files("xenabi") / "data" / f"waivers-xen-{version}.toml"
+    return Path(str(res)) if res.is_file() else None
+
+
+def default_waivers(tree: XenTree, explicit: str | None = None) -> tuple[Waiver, ...]:
+    """``--waivers FILE``; else the tree's own ``xenabi-waivers.toml``; else the shipped file
+    for the tree's Xen release; else none."""
+    if explicit:
+        return waivers_mod.load(explicit)
+    own = tree.root / TREE_WAIVERS
+    if own.is_file():
+        return waivers_mod.load(own, TREE_WAIVERS)
+    version = xen_version(tree)
+    shipped = shipped_waivers(version) if version else None
+    if shipped is not None:
+        return waivers_mod.load(shipped, f"xenabi/data/{shipped.name}")
+    return ()
+
+
+__all__ = ["HEADERS_RULE", "VIEWS", "Report", "check", "default_waivers", "merge"]

@@ -1,0 +1,65 @@
+"""``xenabi check``: run the conformance rules on a tree, print findings, exit 0/1/2.
+
+Exit 0 when no error is left unwaived, 1 when one is, 2 on unusable input
+(a missing tree, a malformed waiver file, a bad option). Waivers come from
+``--waivers FILE``, else the tree's own ``xenabi-waivers.toml``, else the
+file xenabi ships for the tree's Xen release; ``--no-waivers`` uses none.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from xenabi.model import Severity
+from xenabi.targets import TARGETS, VIEWS
+
+
+def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from xenabi.cli import add_tree_options
+
+    p = sub.add_parser("check", help="check a tree's public ABI against itself (exit 0/1/2)")
+    add_tree_options(p)
+    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
+                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
+    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
+                   help="only this view (repeatable; default: tools and guest)")
+    p.add_argument("--rule", action="append", metavar="RULE",
+                   help="only this rule (repeatable; default: every rule)")
+    p.add_argument("--format", default="text", choices=["text", "json", "sarif"])
+    p.add_argument("--waivers", metavar="FILE",
+                   help="waiver file (default: the tree's xenabi-waivers.toml, else the one "
+                        "xenabi ships for the tree's Xen release)")
+    p.add_argument("--no-waivers", action="store_true", help="apply no waivers at all")
+    p.add_argument("--min-severity", default="warning", choices=[s.value for s in Severity],
+                   help="lowest severity the text format prints (default: warning; "
+                        "json and sarif carry everything)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(execute=execute)
+
+
+def execute(args: argparse.Namespace) -> int:
+    from xenabi import report
+    from xenabi.check import check, default_waivers
+    from xenabi.cli.output import emit
+    from xenabi.errors import UsageError
+    from xenabi.rules import REGISTRY
+    from xenabi.snapshot import take_all
+    from xenabi.tree import find_tree
+
+    tree = find_tree(args.xen_root)
+    unknown = [r for r in args.rule or () if r not in REGISTRY]
+    if unknown:
+        raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
+    if args.no_waivers and args.waivers:
+        raise UsageError("--waivers and --no-waivers exclude each other")
+    waivers = () if args.no_waivers else default_waivers(tree, args.waivers)
+    snaps = take_all(tree, args.arch, args.view, use_cache=not args.no_cache)
+    result = check(tree, snaps, waivers, args.rule)
+    if args.format == "json":
+        text = report.json_text(result)
+    elif args.format == "sarif":
+        text = report.sarif_text(result)
+    else:
+        text = "".join(s + "\n" for s in report.text_lines(result, Severity(args.min_severity)))
+    emit(text, args.output)
+    return result.exit_status()
