@@ -33,6 +33,7 @@ from xenabi.docs.refs import CHECKED, Kind, classify, headers_named, refs
     ("ebx", Kind.REGISTER, "ebx"),
     ("eflags", Kind.REGISTER, "eflags"),
     ("x0", Kind.REGISTER, "x0"),
+    ("x86", Kind.IDENTIFIER, "x86"),
     ("flags", Kind.IDENTIFIER, "flags"),
     ("rsdp_paddr", Kind.IDENTIFIER, "rsdp_paddr"),
     ("xl", Kind.IDENTIFIER, "xl"),
