@@ -15,21 +15,23 @@ import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
+from xenabi import waivers
+from xenabi.check import default_waivers
 from xenabi.docs import DocSet, load_docs, read_documents
 from xenabi.docs.refs import Kind, refs
 from xenabi.docs.statements import statements
-from xenabi.docs.symbols import SymbolIndex, declared_names
+from xenabi.docs.symbols import SymbolIndex
 from xenabi.errors import UsageError
-from xenabi.model import Finding, Severity, Snapshot
+from xenabi.model import Severity, Snapshot
 from xenabi.rules.doc_coverage import coverage, coverage_findings
-from xenabi.rules.doc_refs import census, check_refs
+from xenabi.rules.doc_refs import census, check_refs, tree_index
 from xenabi.rules.doc_semantics import check_statements
 from xenabi.tree import XenTree, find_tree, open_tree
+from xenabi.waivers import Waiver
 
 SEED = Path("/work/shared/seed/sif-hvm-ghcb.mangled.patch")
 PVH = "docs/misc/pvh.pandoc"
@@ -47,21 +49,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("doc_path", paths or ["no-docs"])
 
 
-def _index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> SymbolIndex:
-    texts = {h: tree.read(h) for h in tree.headers}
-    return SymbolIndex(snapshots, declared_names(texts), texts)
-
-
-def _unwaived(findings: list[Finding]) -> list[Finding]:
-    """The findings the shipped waiver file does not accept (all, until that file ships)."""
-    shipped = resources.files("xenabi") / "data" / "waivers-xen-4.17.toml"
-    if not shipped.is_file():
-        return findings
-    from xenabi import waivers  # shipped with the waiver file
-
-    ours = [w for w in waivers.load(str(shipped)) if w.rule in DOC_RULES]
-    # scope (); whether every waiver matched is judged over the whole tree, not one document
-    return list(waivers.apply(findings, ours, arches=(), views=(), rules=()).kept)
+@pytest.fixture(scope="module")
+def doc_waivers(xen_tree: XenTree) -> list[Waiver]:
+    """The waivers ``xenabi check`` applies to this tree, those of the docs rules."""
+    return [w for w in default_waivers(xen_tree) if w.rule in DOC_RULES]
 
 
 @pytest.fixture(scope="module")
@@ -74,32 +65,27 @@ def real_docs(xen_tree: XenTree) -> DocSet:
 
 @pytest.fixture(scope="module")
 def real_index(xen_tree: XenTree, xen_snapshots: dict[tuple[str, str], Snapshot]) -> SymbolIndex:
-    return _index(xen_tree, xen_snapshots)
+    return tree_index(xen_tree, xen_snapshots)
 
 
 def test_doc_agrees_with_headers(doc_path: str, xen_tree: XenTree, real_docs: DocSet,
-                                 real_index: SymbolIndex) -> None:
+                                 real_index: SymbolIndex, doc_waivers: list[Waiver]) -> None:
     (doc,) = [d for d in real_docs if d.path == doc_path]
     one = DocSet((doc,))
     findings = [*check_refs(real_index, xen_tree, one),
                 *check_statements(real_index, xen_tree, one)]
-    left = _unwaived(findings)
+    # scope (): whether every waiver matched is judged over the whole tree, below
+    left = waivers.apply(findings, doc_waivers, arches=(), views=(), rules=()).kept
     assert not left, "\n".join(str(f) for f in left)
 
 
 def test_every_docs_waiver_still_matches(xen_tree: XenTree, real_docs: DocSet,
-                                         real_index: SymbolIndex) -> None:
-    shipped = resources.files("xenabi") / "data" / "waivers-xen-4.17.toml"
-    if not shipped.is_file():
-        pytest.skip("no shipped waiver file yet")
-    from xenabi import waivers
-
-    ours = [w for w in waivers.load(str(shipped)) if w.rule in DOC_RULES]
+                                         real_index: SymbolIndex,
+                                         doc_waivers: list[Waiver]) -> None:
     findings = [*check_refs(real_index, xen_tree, real_docs),
                 *check_statements(real_index, xen_tree, real_docs)]
-    where = real_index.snapshots
-    applied = waivers.apply(findings, ours, arches={a for a, _ in where},
-                            views={v for _, v in where}, rules=DOC_RULES)
+    applied = waivers.apply(findings, doc_waivers, arches=real_index.arches,
+                            views=real_index.views, rules=DOC_RULES)
     assert not applied.problems, "\n".join(str(p) for p in applied.problems)
 
 
@@ -216,7 +202,7 @@ def seeded_index(seeded: XenTree) -> SymbolIndex:
     from xenabi.snapshot import take_all
 
     # one target is enough: SIF_* and start_info are the same on every target
-    return _index(seeded, take_all(seeded, ["x86_64"]))
+    return tree_index(seeded, take_all(seeded, ["x86_64"]))
 
 
 def _docs_with(tree: XenTree, edit: Mapping[str, str] | None = None,

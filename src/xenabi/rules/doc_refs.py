@@ -18,18 +18,23 @@ from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import CHECKED, Kind, Ref, refs
 from xenabi.docs.statements import statements
 from xenabi.docs.symbols import SymbolIndex, closest, declared_names
-from xenabi.model import Finding, Severity
+from xenabi.model import Finding, Severity, Snapshot
 from xenabi.rules import Context, rule
 from xenabi.tree import XenTree
 
 _INDEXES: WeakKeyDictionary[Context, SymbolIndex] = WeakKeyDictionary()
 
 
+def tree_index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> SymbolIndex:
+    """The symbol index of a tree's snapshots and header texts."""
+    texts = {h: tree.read(h) for h in tree.headers}
+    return SymbolIndex(snapshots, declared_names(texts), texts)
+
+
 def context_index(ctx: Context) -> SymbolIndex:
-    """The symbol index of a run's snapshots and header texts, built once per context."""
+    """:func:`tree_index` of a run, built once per context for the three docs rules."""
     if ctx not in _INDEXES:
-        texts = {h: ctx.tree.read(h) for h in ctx.tree.headers}
-        _INDEXES[ctx] = SymbolIndex(ctx.snapshots, declared_names(texts), texts)
+        _INDEXES[ctx] = tree_index(ctx.tree, ctx.snapshots)
     return _INDEXES[ctx]
 
 
