@@ -66,18 +66,22 @@ class SymbolIndex:
         self.texts: Mapping[str, str] = texts or {}
         self._carriers: dict[tuple[str, str], str | None] = {}
         self._header_lines: dict[str, list[str]] = {}
-        self.constants: dict[str, dict[Where, Constant]] = defaultdict(dict)
-        self.records: dict[str, dict[Where, RecordLayout]] = defaultdict(dict)
+        constants: dict[str, dict[Where, Constant]] = defaultdict(dict)
+        records: dict[str, dict[Where, RecordLayout]] = defaultdict(dict)
         self.typedefs: dict[str, str] = {}  #: typedef name -> its type's spelling
         self.typedef_sites: dict[str, Site] = {}
         for where, snap in sorted(snapshots.items()):
             for name, c in snap.constants.items():
-                self.constants[name][where] = c
+                constants[name][where] = c
             for key, r in snap.records.items():
-                self.records[key][where] = r
+                records[key][where] = r
             for name, t in snap.typedefs.items():
                 self.typedefs.setdefault(name, t.type)
                 self.typedef_sites.setdefault(name, Site(t.header, t.line))
+        #: every constant by name, and its definition on each target and view that has it
+        self.constants: dict[str, dict[Where, Constant]] = dict(constants)
+        #: every record by key, and its layout on each target and view that has it
+        self.records: dict[str, dict[Where, RecordLayout]] = dict(records)
 
     # -- names ----------------------------------------------------------------
 
