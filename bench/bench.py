@@ -222,15 +222,15 @@ def report(tree: XenTree, times: dict[str, list[tuple[float, float]]]) -> None:
 # Where the time goes
 
 
-#: stage of the pipeline -> how its functions' files are named
-STAGES = (("cpp (subprocess)", ("subprocess.py", "selectors.py", "{method 'poll'",
-                                "{built-in method posix")),
-          ("pycparser parse", ("pycparser/",)),
-          ("cparse (model)", ("xenabi/cparse.py",)),
-          ("cexpr (constants)", ("xenabi/cexpr.py",)),
-          ("layout engine", ("xenabi/layout.py",)),
-          ("preprocess (scan)", ("xenabi/preprocess.py",)),
-          ("snapshot", ("xenabi/snapshot.py", "xenabi/model.py")))
+#: stages of a cold run: (label, file, function) whose cumulative time is the stage's
+STAGES = (("cpp", "preprocess.py", "_run_cpp"),
+          ("cpp output scan", "preprocess.py", "_scan"),
+          ("attribute rewrite", "cparse.py", "rewrite_attributes"),
+          ("pycparser parse", "cparse.py", "_parse"),
+          ("model (Converter.visit)", "cparse.py", "visit"),
+          ("record layouts", "snapshot.py", "record_layouts"),
+          ("constants (cexpr)", "snapshot.py", "_constants"),
+          ("typedef layouts", "snapshot.py", "_typedef_layouts"))
 
 
 def profile(tree: XenTree) -> None:
@@ -245,16 +245,12 @@ def profile(tree: XenTree) -> None:
     prof.disable()
     wall = time.perf_counter() - start
     stats = pstats.Stats(prof)
-    by_stage: dict[str, float] = {}
-    for (file, _, func), (_, _, tottime, _, _) in stats.stats.items():
-        where = f"{file}:{func}"
-        stage = next((s for s, pats in STAGES if any(p in where for p in pats)), "other")
-        by_stage[stage] = by_stage.get(stage, 0.0) + tottime
-    total = sum(by_stage.values())
     print(f"cold compute of {len(TARGETS) * len(VIEWS)} target-views, serial, in one process: "
           f"{wall:.2f}s wall (profiled)")
-    for stage, secs in sorted(by_stage.items(), key=lambda kv: -kv[1]):
-        print(f"  {stage:<20} {secs:6.2f}s  {100 * secs / total:4.0f}%")
+    for label, file, func in STAGES:
+        cumulative = sum(v[3] for (f, _, fn), v in stats.stats.items()
+                         if f.endswith(file) and fn == func)
+        print(f"  {label:<26} {cumulative:6.2f}s  {100 * cumulative / wall:4.0f}%")
     print()
     stats.sort_stats("cumulative").print_stats(25)
 
