@@ -4,7 +4,7 @@ its variants are judged as a reviewer would want.
 Each document is one test (``test_doc_agrees_with_headers[docs/misc/pvh.pandoc]``):
 its doc-refs and doc-semantics findings, less those the shipped waiver file
 accepts as real upstream inconsistencies, must be none. The seed tests apply
-``shared/seed/sif-hvm-ghcb.mangled.patch`` by hand to a copy of the tree (its
+``shared/seed/sif-hvm-ghcb.mangled.patch`` (beside the checkout) by hand to a copy of the tree (its
 context lines lost their leading whitespace, and its xen.h hunk was made
 against master); they skip with the reason when the seed is absent.
 """
@@ -33,7 +33,8 @@ from xenabi.rules.doc_semantics import check_statements
 from xenabi.tree import XenTree, find_tree, open_tree
 from xenabi.waivers import Waiver
 
-SEED = Path("/work/shared/seed/sif-hvm-ghcb.mangled.patch")
+#: the project's shared/ folder sits beside the checkout (here and in CI's fresh clone)
+SEED = Path(__file__).resolve().parents[2] / "shared/seed/sif-hvm-ghcb.mangled.patch"
 PVH = "docs/misc/pvh.pandoc"
 DOC_RULES = ("doc-refs", "doc-semantics")
 
