@@ -95,10 +95,14 @@ class DocSet:
     """Every document of a tree, and what reading them cost."""
 
     documents: tuple[Document, ...]
-    pandoc_seconds: float = 0.0  #: wall time pandoc ran this run (0 when every AST was cached)
+    #: wall time pandoc ran this run (0 when every document came from the cache)
+    pandoc_seconds: float = 0.0
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -108,9 +112,6 @@ class DocSet:
             for chunk in [*(t.text for t in doc.texts), *(b.text for b in doc.code_blocks)]:
                 found.update(_WORD.findall(chunk))
         return frozenset(found)
-
-    def __len__(self) -> int:
-        return len(self.documents)
 
 
 def document(path: str, source: str, blocks: list[Any]) -> Document:
