@@ -39,6 +39,8 @@ struct start_info {
 #define SIF_PRIVILEGED    (1<<0)
 #define SIF_INITDOMAIN    (1<<1)
 #define SIF_PM_MASK       (0xFF<<8)
+#define _VGCF_online      5
+#define VGCF_online       (1<<_VGCF_online)
 """,
     "features.h": """\
 #define XENFEAT_writable_page_tables 0
@@ -91,6 +93,7 @@ def _snapshot(arch: str) -> Snapshot:
               ("xen.h", "VCPUOP_up", 1), ("xen.h", "VCPUOP_down", 2),
               ("xen.h", "SIF_PRIVILEGED", 1), ("xen.h", "SIF_INITDOMAIN", 2),
               ("xen.h", "SIF_PM_MASK", 0xFF00),
+              ("xen.h", "_VGCF_online", 5), ("xen.h", "VGCF_online", 32),
               ("features.h", "XENFEAT_writable_page_tables", 0),
               ("features.h", "XENFEAT_hvm_callback_vector", 8),
               ("features.h", "XENFEAT_dom0", 11),
@@ -149,6 +152,7 @@ Not C: `cr0`, `ebx`, `dom0_mem=`, `xl create`; not the ABI: `struct feat_node`,
 `IA32_PQR_ASSOC`, `d->argo`.
 
 `XEN_HVM_START_MAGIC_VALUE` has the value 0x336ec578.
+`VGCF_online` (bit 5) is a mask; `_VGCF_online` is bit 5 by its number.
 The size of `struct hvm_start_info` is 40 bytes.
 `struct start_info` is 48 bytes on 64-bit.
 `hvm_start_info.rsdp_paddr` is at offset 32.

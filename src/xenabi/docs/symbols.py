@@ -186,6 +186,8 @@ class SymbolIndex:
             return self.constant_family(name)
         words = m.group(0).split("_")[:-1]
         for n in range(len(words), 0, -1):
+            if not any(words[:n]):
+                break  # "_" alone (the leading underscores of _VGCF_online) is no family
             prefix = "_".join(words[:n]) + "_"
             if len(self.members(prefix)) >= _FAMILY_MIN:
                 return prefix

@@ -125,8 +125,21 @@ class _Judge:
                                f"field{self.hint(name, fields)}", (name,))
 
     def value(self, st: Statement) -> Iterator[Finding]:
-        name, said = st.subject, st.number
-        assert said is not None
+        said = st.number
+        yield from self.number(st, f"{said}", lambda v: v == said, _show)
+
+    def bit(self, st: Statement) -> Iterator[Finding]:
+        bit = st.number or 0
+        # a mask is 1 << bit; a bit number (``_NETTXF_csum_blank``) is the bit itself
+        index_like = st.subject.startswith("_") or "BIT" in st.subject.upper().split("_")
+        yield from self.number(st, f"bit {bit}",
+                               lambda v: v == 1 << bit or (index_like and v == bit),
+                               lambda v: _show(v) + _bits(v))
+
+    def number(self, st: Statement, said: str, fits: Callable[[int], bool],
+               show: Callable[[int], str]) -> Iterator[Finding]:
+        """Judge a constant the doc gives a number for: it must exist and its value fit."""
+        name = st.subject
         if not self.index.claimed(name):
             return
         defs = self.index.constants.get(name)
@@ -134,36 +147,13 @@ class _Judge:
             yield self.finding(st, f"{name} is said to be {said}, but the public headers define "
                                    f"no {name}{self.hint(name, self.family_pool(name))}", (name,))
             return
-        wrong = {w: c for w, c in defs.items() if isinstance(c.value, int) and c.value != said}
+        wrong = {w: c for w, c in defs.items() if isinstance(c.value, int) and not fits(c.value)}
         if wrong:
             c = next(iter(wrong.values()))
             assert isinstance(c.value, int)
             yield self.finding(st, f"{name} is said to be {said}, but "
                                    f"{self.tree.finding_path(c.header)}:{c.line} defines it as "
-                                   f"{_show(c.value)}{_on(wrong, defs)}", (name,), list(wrong))
-
-    def bit(self, st: Statement) -> Iterator[Finding]:
-        name, bit = st.subject, st.number
-        assert bit is not None
-        if not self.index.claimed(name):
-            return
-        defs = self.index.constants.get(name)
-        if not defs:
-            yield self.finding(st, f"{name} is said to be bit {bit}, but the public headers "
-                                   f"define no {name}{self.hint(name, self.family_pool(name))}",
-                               (name,))
-            return
-        # a mask is 1 << bit; a bit number (``_NETTXF_csum_blank``) is the bit itself
-        index_like = name.startswith("_") or "BIT" in name.upper().split("_")
-        wrong = {w: c for w, c in defs.items() if isinstance(c.value, int)
-                 and c.value != 1 << bit and not (index_like and c.value == bit)}
-        if wrong:
-            c = next(iter(wrong.values()))
-            assert isinstance(c.value, int)
-            yield self.finding(st, f"{name} is said to be bit {bit}, but "
-                                   f"{self.tree.finding_path(c.header)}:{c.line} defines it as "
-                                   f"{_show(c.value)}{_bits(c.value)}{_on(wrong, defs)}",
-                               (name,), list(wrong))
+                                   f"{show(c.value)}{_on(wrong, defs)}", (name,), list(wrong))
 
     def size(self, st: Statement) -> Iterator[Finding]:
         key = self.index.record(st.subject)
