@@ -283,9 +283,9 @@ class _CParser(c_parser.CParser):  # type: ignore[misc]
 _ERROR_AT = re.compile(r"^(.*?):(\d+)(?::\d+)?: (.*)$", re.S)
 
 
-def _parse(text: str, public_dir: str) -> c_ast.FileAST:
+def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c_ast.FileAST:
     try:
-        return _CParser().parse(text, "<unit>")
+        return (_ChunkParser(outer) if outer else _CParser()).parse(text, "<unit>")
     except c_parser.ParseError as e:
         m = _ERROR_AT.match(str(e))
         if m is None:
@@ -296,10 +296,118 @@ def _parse(text: str, public_dir: str) -> c_ast.FileAST:
         raise HeaderError(f"{file}:{m.group(2)}", f"syntax error: {m.group(3)}") from None
 
 
-def parse_unit(text: str, target: Target, public_dir: str) -> Converter:
-    """Parse preprocessed text into a converter holding its declarations."""
+# -- sharing the parse between units: most declarations are the same text in every
+#    target and view, and parsing is most of a cold run's time
+
+
+class _ChunkParser(_CParser):
+    """Parses one top-level declaration of a unit, knowing the typedef names declared before it."""
+
+    def __init__(self, outer: frozenset[str]) -> None:
+        super().__init__()
+        self.outer = outer
+
+    def _is_type_in_scope(self, name: str) -> bool:
+        for scope in reversed(self._scope_stack):
+            if (is_type := scope.get(name)) is not None:
+                return bool(is_type)
+        return name in self.outer  # the scope of the declarations before this one
+
+
+#: what ends a top-level declaration, and what may hide a brace or semicolon
+_TOP = re.compile(r"""[{}();]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|^#[^\n]*""", re.M)
+_MARKER = re.compile(r'^# (\d+) ("(?:[^"\\]|\\.)*")', re.M)
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _declarations(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of the top-level declarations of preprocessed text: each ends at a ``;`` or at
+    the ``}`` of a function body, outside any brace."""
+    depth, start, prev, body = 0, 0, "", False
+    for m in _TOP.finditer(text):
+        tok = m.group()
+        if tok[0] in "\"'#":
+            continue
+        if tok == "{":
+            body = body if depth else prev == ")"
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+            if depth == 0 and body:
+                yield start, m.end()
+                start = m.end()
+        elif tok == ";" and depth == 0:
+            yield start, m.end()
+            start = m.end()
+        prev = tok
+    if text[start:].strip():
+        yield start, len(text)
+
+
+def _located(text: str) -> Iterator[str]:
+    """Each top-level declaration as text of its own that parses to the same nodes, at the
+    same file, line and column: a line marker, and spaces up to its column."""
+    markers = [(m.start(), m.group(1), m.group(2)) for m in _MARKER.finditer(text)]
+    at, line, file, k = 0, 1, '"<unit>"', 0
+    for start, end in _declarations(text):
+        begin = len(text[start:end]) - len(text[start:end].lstrip()) + start
+        if begin == end:
+            continue
+        while k < len(markers) and markers[k][0] < begin:
+            pos, number, file = markers[k]
+            at, line = text.index("\n", pos) + 1, int(number)
+            k += 1
+        line += text.count("\n", at, begin)
+        at = begin
+        column = begin - (text.rfind("\n", 0, begin) + 1)
+        yield f"# {line} {file}\n{' ' * column}{text[begin:end]}\n"
+
+
+class ParseMemo:
+    """Top-level declarations already parsed, for the units one process reads.
+
+    A declaration parses the same wherever the same text stands at the same
+    place after the same typedef names: the key is that text (located) and
+    the typedef names of it that are declared before it. Nodes are shared
+    between units; nothing changes a node after parsing.
+    """
+
+    def __init__(self) -> None:
+        self._nodes: dict[tuple[str, frozenset[str]], list[c_ast.Node]] = {}
+
+    def __len__(self) -> int:
+        """How many distinct declarations it has parsed."""
+        return len(self._nodes)
+
+    def parse(self, text: str, public_dir: str) -> c_ast.FileAST:
+        typedefs: set[str] = set()
+        ext: list[c_ast.Node] = []
+        for decl in _located(text):
+            known = frozenset(typedefs.intersection(_IDENT.findall(decl)))
+            nodes = self._nodes.get((decl, known))
+            if nodes is None:
+                nodes = self._nodes[decl, known] = _parse(decl, public_dir, known).ext
+            ext.extend(nodes)
+            typedefs.update(n.name for n in nodes if isinstance(n, c_ast.Typedef))
+        return c_ast.FileAST(ext)
+
+
+def parse_unit(text: str, target: Target, public_dir: str,
+               memo: ParseMemo | None = None) -> Converter:
+    """Parse preprocessed text into a converter holding its declarations.
+
+    With a ``memo``, declarations it has seen (in another target or view)
+    are not parsed again; a unit the memo cannot split cleanly is parsed whole.
+    """
     conv = Converter(target, public_dir)
-    conv.visit(_parse(rewrite_attributes(text), public_dir))
+    text = rewrite_attributes(text)
+    try:
+        ast = memo.parse(text, public_dir) if memo is not None else _parse(text, public_dir)
+    except HeaderError:
+        if memo is None:
+            raise
+        ast = _parse(text, public_dir)  # the error, as the whole unit shows it
+    conv.visit(ast)
     return conv
 
 

@@ -1,0 +1,50 @@
+"""Sharing the parse between units (cparse.ParseMemo): the same declarations, parsed once.
+
+The model read through a memo must be the model read without one, for every
+target and view of a tree, while declarations common to units are parsed
+once; a declaration whose meaning depends on earlier typedefs is not shared
+across different typedefs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from xenabi.cparse import Converter, ParseMemo, parse_unit
+from xenabi.layout import Layouter
+from xenabi.model import RecordRef
+from xenabi.preprocess import preprocess
+from xenabi.targets import TARGETS, VIEWS
+from xenabi.tree import open_tree
+
+MINI = Path(__file__).parent / "data" / "trees" / "mini"
+
+
+def _model(conv: Converter) -> tuple[object, ...]:
+    return (list(conv.records.items()), list(conv.typedefs.items()), list(conv.enums.items()),
+            conv.enumerator_defs, conv.typedef_names)
+
+
+def test_a_memo_gives_the_same_model_for_every_target_and_view():
+    tree, memo, parsed = open_tree(MINI), ParseMemo(), []
+    for arch in TARGETS:
+        for view in VIEWS:
+            unit = preprocess(tree, arch, view)
+            whole = parse_unit(unit.text, unit.target, unit.public_dir)
+            shared = parse_unit(unit.text, unit.target, unit.public_dir, memo)
+            assert _model(shared) == _model(whole), (arch, view)
+            parsed.append(len(memo))
+    # the second view of a target adds only what differs; a second target of the family little
+    assert parsed[1] - parsed[0] < parsed[0] / 2
+
+
+def test_a_shared_declaration_is_laid_out_with_each_units_typedefs():
+    memo, x86_64, sizes = ParseMemo(), TARGETS["x86_64"], []
+    for base in ("int", "long"):
+        text = (f'# 1 "/p/a.h"\ntypedef {base} T;\n'
+                '# 5 "/p/b.h"\nstruct s { T a; char b; };\n')
+        conv = parse_unit(text, x86_64, "/p", memo)
+        sizes.append(Layouter(x86_64, conv.records, conv.typedefs).sizeof(RecordRef("struct s")))
+        assert conv.records["struct s"].coord.file == "b.h"
+    assert sizes == [8, 16]
+    assert len(memo) == 3  # two typedefs, one struct parsed once
