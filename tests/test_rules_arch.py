@@ -124,6 +124,19 @@ def test_fixed_width_looks_through_typedefs_arrays_and_nested_records() -> None:
     assert fw.type("enum xenbus_state") and not fw.type("unknown_t")
 
 
+def test_guest_handles_are_fixed_width_where_they_are_64_bits() -> None:
+    def snap_for(arch: str) -> Snapshot:
+        n = 4 if arch == "x86_32" else 8
+        plain = rec(n, n, fld("p", "uint8_t *", 0, n))
+        wide = rec(8, 8 if arch != "x86_32" else 4, fld("p", "uint8_t *", 0, n))
+        return snapshot(arch, records={"__guest_handle_uint8": plain,
+                                       "__guest_handle_64_uint8": wide})
+    for arch, plain_fixed in (("x86_32", False), ("x86_64", True), ("arm32", True)):
+        fw = FixedWidth(snap_for(arch))
+        assert fw.type("__guest_handle_uint8") is plain_fixed, arch
+        assert fw.type("__guest_handle_64_uint8"), arch  # declared 64 bits, whatever its align
+
+
 def test_differences_lists_fields_then_size_and_caps_the_list() -> None:
     recs = {a: rec(4 * n, 4, *(fld(f"f{i}", "uint32_t", i * n, 4) for i in range(6)))
             for a, n in (("x86_32", 4), ("x86_64", 8))}

@@ -2,8 +2,10 @@
 
 A record is *fixed-width* on a target when every field is a fixed-width
 integer (``uint32_t``, ``uint64_aligned_t``, ``int``, ``char``...), an enum,
-an array of those, or a record that is itself fixed-width; ``long``,
-pointers, guest handles and ``xen_ulong_t`` on x86 are not. Records are
+a 64-bit guest handle (``XEN_GUEST_HANDLE_64``, declared so on every target;
+any handle on arm and x86_64, where a pointer is 64 bits), an array
+of those, or a record that is itself fixed-width; ``long``, pointers, a
+32-bit handle and ``xen_ulong_t`` on x86 are not. Records are
 compared per view between the targets where the same declaration (record
 key and header) is fixed-width, field by field.
 
@@ -53,6 +55,10 @@ FIXED_SCALARS = frozenset({"_Bool", "char", "signed char", "unsigned char", "sho
                            "unsigned short", "int", "unsigned int", "long long",
                            "unsigned long long", "float", "double"})
 
+#: the records behind ``XEN_GUEST_HANDLE(T)`` and ``XEN_GUEST_HANDLE_64(T)``
+HANDLE = "__guest_handle_"
+HANDLE_64 = "__guest_handle_64_"
+
 _ARRAY = re.compile(r"^(.*?)\s*(\[[^\]]*\])+$")
 
 
@@ -80,10 +86,20 @@ class FixedWidth:
             return False
         if t in FIXED_TYPEDEFS or t in FIXED_SCALARS or t.startswith("enum "):
             return True
+        if t.startswith(HANDLE):
+            return self._handle(t)
         if t.startswith(("struct ", "union ")) or t in self.snap.records:
             return self.record(t)
         td = self.snap.typedefs.get(t)
         return td is not None and self.type(td.type, depth + 1)
+
+    def _handle(self, name: str) -> bool:
+        """``XEN_GUEST_HANDLE_64`` is declared 64 bits on every target; any other handle is
+        fixed-width where it is 64 bits (arm, and x86_64 by pointer size), not on x86_32."""
+        if name.startswith(HANDLE_64):
+            return True
+        rec = self.snap.records.get(name)
+        return rec is not None and rec.size == 8
 
     def record(self, key: str) -> bool:
         if key not in self._records:
