@@ -1,0 +1,259 @@
+"""The conformance suite: every rule of ``xenabi check`` as pytest tests over the tree under test.
+
+One test per rule, check and subject, parametrized so that ids say what is
+checked (``test_flags_disjoint[x86_64-tools-SIF]``, ``test_arch_layout[tools-struct
+xen_domctl_createdomain]``) and ``-k`` selects by target, view or name. A test
+fails on an unwaived error only, and its message is the finding line
+(``xen/include/public/xen.h:878: error: ... [flags]``); warnings and
+information are the CLI's to print. The waivers are those ``xenabi check``
+would use for the tree (the shipped file for Xen 4.17).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
+
+import pytest
+
+from xenabi import waivers
+from xenabi.check import check, default_waivers
+from xenabi.errors import UsageError
+from xenabi.model import Finding, Severity, Snapshot
+from xenabi.rules import Context, compat, flags, refsize, unique, xlat
+from xenabi.rules import arch as arch_rule
+from xenabi.rules.doc_layout import check_header as doc_layout_header
+from xenabi.rules.doc_layout import tables
+from xenabi.rules.families import header_text
+from xenabi.rules.holes import check_holes
+from xenabi.snapshot import take_all
+from xenabi.targets import TARGETS
+from xenabi.tree import XenTree, find_tree
+
+MY_RULES = ("flags", "unique", "arch", "compat", "holes", "refsize", "doc-layout")
+
+Snaps = Mapping[tuple[str, str], Snapshot]
+
+
+# --------------------------------------------------------------------------
+# Collection: the subjects of each test, from the same snapshots the fixtures give
+
+
+@cache
+def _collected(root: str | None, arches: tuple[str, ...]) -> tuple[XenTree, Snaps] | None:
+    try:
+        tree = find_tree(root)
+    except UsageError:
+        return None  # the xen_tree fixture says why, when the test runs
+    return tree, take_all(tree, arches)
+
+
+def _subjects(config: pytest.Config) -> tuple[XenTree, Snaps] | None:
+    chosen = tuple(config.getoption("--arch") or TARGETS)
+    if any(a not in TARGETS for a in chosen):
+        return None  # the xen_arches fixture refuses it
+    return _collected(config.getoption("--xen-root"), chosen)
+
+
+def _flag_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    return [pytest.param(a, v, f.id, id=f"{a}-{v}-{f.id}")
+            for (a, v), s in sorted(snaps.items()) for f in flags.flag_families(s, tree)]
+
+
+def _unique_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    return [pytest.param(a, v, n.id, id=f"{a}-{v}-{n.id}")
+            for (a, v), s in sorted(snaps.items()) for n in unique.numberings(s, tree)]
+
+
+def _arch_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    out = []
+    for view in sorted({v for _, v in snaps}):
+        pairs = [(a, s) for (a, v), s in sorted(snaps.items()) if v == view]
+        for key, header in sorted(arch_rule.fixed_records(view, pairs)):
+            out.append(pytest.param(view, key, header, id=f"{view}-{key}"))
+    return out
+
+
+def _compat_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    return [pytest.param(e.name, id=f"{e.mark}{e.name}") for e in xlat.entries(tree)]
+
+
+def _refsize_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    arches = {a for a, _ in snaps}
+    return [pytest.param(row.name, a, id=f"{a}-{row.name}") for row in refsize.read_table(tree)
+            for a in TARGETS if a in arches and row.sizes.get(a) is not None]
+
+
+def _doc_layout_params(tree: XenTree, snaps: Snaps) -> list[object]:
+    headers = sorted({h for s in snaps.values() for h in s.headers})
+    out = []
+    for h in headers:
+        if not (tree.public / h).is_file():
+            continue
+        text = header_text(tree, h)
+        for t in tables(h, text.lines, text.kinds):
+            out.append(pytest.param(h, t.line, id=f"{h}:{t.line}"))
+    return out
+
+
+#: a test's distinctive argument -> all its parametrized arguments, and how to list them
+_PARAMS: Mapping[str, tuple[str, Callable[[XenTree, Snaps], list[object]]]] = {
+    "flag_family": ("arch_name,view,flag_family", _flag_params),
+    "numbering": ("arch_name,view,numbering", _unique_params),
+    "record": ("view,record,header", _arch_params),
+    "xlat_entry": ("xlat_entry", _compat_params),
+    "refsize_row": ("refsize_row,arch_name", _refsize_params),
+    "table_header": ("table_header,table_line", _doc_layout_params),
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for arg, (names, make) in _PARAMS.items():
+        if arg in metafunc.fixturenames:
+            got = _subjects(metafunc.config)
+            params = make(*got) if got else []
+            metafunc.parametrize(names, params or [pytest.param(
+                *([None] * len(names.split(","))), id="nothing-to-check",
+                marks=pytest.mark.skip(reason="the tree has nothing this test checks"))])
+            return
+
+
+# --------------------------------------------------------------------------
+# Judging: unwaived errors fail, with the finding lines as the message
+
+
+@pytest.fixture(scope="session")
+def tree_waivers(xen_tree: XenTree) -> tuple[waivers.Waiver, ...]:
+    return default_waivers(xen_tree)
+
+
+def fail_on_errors(found: Iterable[Finding], ws: Iterable[waivers.Waiver]) -> None:
+    __tracebackhide__ = True
+    kept = waivers.apply(list(found), tuple(ws), arches=(), views=(), rules=()).kept
+    errors = [str(f) for f in kept if f.severity is Severity.ERROR]
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
+
+def _where(tree: XenTree, arch_name: str, view: str) -> tuple[XenTree, str, str]:
+    return (tree, arch_name, view)
+
+
+def _flag_family(tree: XenTree, snaps: Snaps, arch_name: str, view: str,
+                 ident: str) -> flags.FlagFamily:
+    return next(f for f in flags.flag_families(snaps[arch_name, view], tree) if f.id == ident)
+
+
+def _flag_test(check_name: str) -> Callable[..., None]:
+    def test(arch_name: str, view: str, flag_family: str, xen_tree: XenTree,
+             xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+        fam = _flag_family(xen_tree, xen_snapshots, arch_name, view, flag_family)
+        fail_on_errors(flags.CHECKS[check_name](fam, _where(xen_tree, arch_name, view)),
+                       tree_waivers)
+    test.__doc__ = flags.CHECKS[check_name].__doc__
+    return test
+
+
+test_flags_single_bit = _flag_test("single_bit")
+test_flags_disjoint = _flag_test("disjoint")
+test_flags_outside_reserved = _flag_test("reserved")
+test_flags_contiguous = _flag_test("contiguous")
+
+
+def test_unique(arch_name: str, view: str, numbering: str, xen_tree: XenTree,
+                xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    """A numbering family has no two members with one value, aliases aside."""
+    num = next(n for n in unique.numberings(xen_snapshots[arch_name, view], xen_tree)
+               if n.id == numbering)
+    fail_on_errors(unique.duplicates(num, _where(xen_tree, arch_name, view)), tree_waivers)
+
+
+def test_arch_layout(view: str, record: str, header: str, xen_tree: XenTree,
+                     xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    """A fixed-width record has one layout where it must (see the arch rule's severities)."""
+    pairs = [(a, s) for (a, v), s in sorted(xen_snapshots.items()) if v == view]
+    guests = arch_rule.guest_keys(Context(xen_tree, xen_snapshots))
+    one = [(a, s) for a, s in pairs if s.records.get(record) is not None
+           and s.records[record].header == header]
+    found = [f for f in arch_rule.check_view(xen_tree, view, one, guests)
+             if f.symbols == (record,)]
+    fail_on_errors(found, tree_waivers)
+
+
+def test_compat(xlat_entry: str, xen_tree: XenTree, xen_snapshots: Snaps,
+                tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    """An xlat.lst ``?`` struct has one layout on x86_32 and x86_64."""
+    views = {v: {a: s for (a, vv), s in xen_snapshots.items() if vv == v}
+             for _, v in xen_snapshots}
+    entry = next(e for e in xlat.entries(xen_tree) if e.name == xlat_entry)
+    fail_on_errors(compat.check_entry(xen_tree, entry, views), tree_waivers)
+
+
+def test_refsize(refsize_row: str, arch_name: str, xen_tree: XenTree, xen_snapshots: Snaps,
+                 tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    """reference.size's cell for this struct and target equals the computed size."""
+    (row,) = [r for r in refsize.read_table(xen_tree) if r.name == refsize_row]
+    cell = refsize.Row(row.name, {arch_name: row.sizes[arch_name]}, row.line)
+    snaps = {arch_name: {v: s for (a, v), s in xen_snapshots.items() if a == arch_name}}
+    fail_on_errors(refsize.check_row(cell, snaps), tree_waivers)
+
+
+def test_doc_layout(table_header: str, table_line: int, xen_tree: XenTree, xen_snapshots: Snaps,
+                    tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    """The offset table drawn at this line agrees with the computed layout."""
+    users = [(a, v, s) for (a, v), s in sorted(xen_snapshots.items())
+             if any(r.header == table_header for r in s.records.values())]
+    found = [f for f in doc_layout_header(xen_tree, table_header, users)
+             if f.line is not None and _table_of(xen_tree, table_header, f.line) == table_line]
+    fail_on_errors(found, tree_waivers)
+
+
+def _table_of(tree: XenTree, header: str, line: int) -> int | None:
+    text = header_text(tree, header)
+    return next((t.line for t in tables(header, text.lines, text.kinds)
+                 if t.line <= line <= t.end_line), None)
+
+
+def test_holes_never_fail(xen_tree: XenTree, xen_snapshots: Snaps) -> None:
+    """Holes are warnings and information: reported by ``xenabi check``, never a failure."""
+    found = list(check_holes(Context(xen_tree, xen_snapshots)))
+    assert all(f.severity is not Severity.ERROR for f in found)
+
+
+# --------------------------------------------------------------------------
+# The shipped waivers: exactly what they list, and nothing else
+
+
+def _by_subject(findings: Iterable[Finding]) -> set[tuple[str, str, str]]:
+    return {(f.rule, f.symbols[0] if f.symbols else "", f.message) for f in findings}
+
+
+def test_shipped_waivers_suppress_exactly_what_they_list(
+        xen_tree: XenTree, xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    mine = tuple(w for w in tree_waivers if w.rule in MY_RULES)
+    if not mine:
+        pytest.skip(f"{xen_tree.root}: no shipped waivers for this tree")
+    plain = check(xen_tree, xen_snapshots, (), MY_RULES)
+    waived = check(xen_tree, xen_snapshots, mine, MY_RULES)
+    # nothing is left unwaived at error severity, and no waiver is idle or incomplete
+    assert waived.exit_status() == 0, "\n".join(map(str, waived.findings))
+    # what the waivers took is exactly what disappeared, and each one took something
+    gone = _by_subject(plain.findings) - _by_subject(waived.findings)
+    assert gone == _by_subject(f for f, _ in waived.waived)
+    assert {(w.rule, w.symbol) for _, w in waived.waived} == {(w.rule, w.symbol) for w in mine}
+    # each waived finding is the rule and subject of its own waiver, within its targets
+    for f, w in waived.waived:
+        assert (f.rule, f.symbols[0]) == (w.rule, w.symbol)
+        assert set(f.arches) <= set(w.arches) and set(f.views) <= set(w.views)
+    # and everything else is untouched, finding for finding
+    assert list(waived.findings) == [f for f in plain.findings if (f.rule, f.symbols[0] if
+                                     f.symbols else "", f.message) not in gone]
+
+
+def test_check_on_the_tree_exits_zero_for_these_rules(
+        xen_tree: XenTree, xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+    report = check(xen_tree, xen_snapshots, tree_waivers, MY_RULES)
+    errors = [str(f) for f in report.findings if f.severity is Severity.ERROR]
+    if errors:
+        pytest.fail("\n".join(errors), pytrace=False)
+
