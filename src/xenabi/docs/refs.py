@@ -53,7 +53,7 @@ _EXPRESSION = re.compile(r"[\w\s()<>*+|&~^/.-]+")
 #: x86 and Arm register names as docs write them in code spans
 _REGISTER = re.compile(
     r"(?:[er]?[abcd]x|[er]?[sd]il?|[er]?[sb]pl?|[er]?ip|r(?:[89]|1[0-5])[dwb]?|[c-gs]s|tr|ldtr"
-    r"|[er]flags|[cdt]r\d+|xcr0|[xw](?:[12]?\d|30)|sp|pc|lr|[cs]psr|ttbr[01]|sctlr|hcr|vbar)$")
+    r"|[er]flags|[cdt]r\d+|xcr0|[xw](?:[12]?\d|30)|sp|pc|lr|[cs]psr|ttbr[01]|sctlr|hcr|vbar)")
 #: a path of the tree or the filesystem: at least one slash, no spaces
 _PATH = re.compile(r"[\w.$<>{}*\[\],@~-]*(?:/[\w.$<>{}*\[\],@~-]*)+")
 #: a public header named anywhere: ``xen/include/public/X.h`` or ``public/X.h``
