@@ -1,4 +1,4 @@
-"""Sharing the parse between units (cparse.ParseMemo): the same declarations, parsed once.
+"""Sharing the parse between units (cparse.ParseMemo, snapshot.take_all): declarations parsed once.
 
 The model read through a memo must be the model read without one, for every
 target and view of a tree, while declarations common to units are parsed
@@ -14,6 +14,7 @@ from xenabi.cparse import Converter, ParseMemo, parse_unit
 from xenabi.layout import Layouter
 from xenabi.model import RecordRef
 from xenabi.preprocess import preprocess
+from xenabi.snapshot import compute, take_all
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import open_tree
 
@@ -48,3 +49,10 @@ def test_a_shared_declaration_is_laid_out_with_each_units_typedefs():
         assert conv.records["struct s"].coord.file == "b.h"
     assert sizes == [8, 16]
     assert len(memo) == 3  # two typedefs, one struct parsed once
+
+
+def test_take_all_in_batches_gives_what_each_target_view_alone_gives():
+    tree = open_tree(MINI)
+    together = take_all(tree, use_cache=False, jobs=2)
+    for (arch, view), snap in together.items():
+        assert snap.to_json() == compute(tree, arch, view).to_json(), (arch, view)

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from xenabi import cexpr
-from xenabi.cparse import Converter, build_api, parse_unit
+from xenabi.cparse import Converter, ParseMemo, build_api, parse_unit
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.layout import Layouter
 from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
@@ -87,14 +87,15 @@ def _constants(conv: Converter, api: Api,
     return out
 
 
-def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None) -> Snapshot:
-    """One target and view, computed from scratch."""
+def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
+            memo: ParseMemo | None = None) -> Snapshot:
+    """One target and view, computed from scratch (declarations in ``memo`` are not parsed again)."""
     target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         try:
-            conv = parse_unit(unit.text, target, unit.public_dir)
+            conv = parse_unit(unit.text, target, unit.public_dir, memo)
             headers = dict(unit.headers)
             api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
             records = dict(record_layouts(api, target))
@@ -149,7 +150,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
-         use_cache: bool = True) -> Snapshot:
+         use_cache: bool = True, memo: ParseMemo | None = None) -> Snapshot:
     """The snapshot of one target and view, from the cache when it has it."""
     if arch not in TARGETS:
         raise UsageError(f"unknown arch '{arch}' (known: {', '.join(TARGETS)})")
@@ -158,15 +159,36 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
     path = _cache_path(tree, arch, view, interface_version) if use_cache else None
     if path is not None and path.is_file():
         return Snapshot.from_json(json.loads(path.read_text()))
-    snap = compute(tree, arch, view, interface_version)
+    snap = compute(tree, arch, view, interface_version, memo)
     if path is not None:
         _write_atomic(path, json.dumps(snap.to_json(), sort_keys=True))
     return snap
 
 
-def _take_job(args: tuple[XenTree, str, str, int | None, bool]) -> Snapshot:
-    tree, arch, view, version, use_cache = args
-    return take(tree, arch, view, interface_version=version, use_cache=use_cache)
+def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]) -> list[Snapshot]:
+    """Several target-views in one process, parsing the declarations they share once."""
+    tree, pairs, version, use_cache = args
+    memo = ParseMemo()
+    return [take(tree, a, v, interface_version=version, use_cache=use_cache, memo=memo)
+            for a, v in pairs]
+
+
+def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
+    """All in one batch for one core; else one per arch family (a family's units share the
+    most text), halved while cores would be idle."""
+    if jobs <= 1:
+        return [pairs]
+    families: dict[str, list[tuple[str, str]]] = {}
+    for a, v in pairs:
+        families.setdefault(TARGETS[a].arch_family, []).append((a, v))
+    batches = list(families.values())
+    while len(batches) < jobs:
+        big = max(batches, key=len)
+        if len(big) < 2:
+            break
+        batches.remove(big)
+        batches += [big[:len(big) // 2], big[len(big) // 2:]]
+    return batches
 
 
 def take_all(tree: XenTree, arches: Iterable[str] | None = None,
@@ -184,11 +206,13 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
             if path.is_file():
                 out[(a, v)] = Snapshot.from_json(json.loads(path.read_text()))
     todo = [p for p in pairs if p not in out]
-    work = [(tree, a, v, interface_version, use_cache) for a, v in todo]
-    jobs = min(jobs or os.cpu_count() or 1, len(work))
-    if jobs <= 1:
-        out.update({p: _take_job(w) for p, w in zip(todo, work)})
+    batches = _batches(todo, min(jobs or os.cpu_count() or 1, len(todo))) if todo else []
+    work = [(tree, batch, interface_version, use_cache) for batch in batches]
+    if len(work) <= 1:
+        done = [_take_batch(w) for w in work]
     else:
-        with ProcessPoolExecutor(jobs) as pool:
-            out.update(zip(todo, pool.map(_take_job, work)))
+        with ProcessPoolExecutor(len(work)) as pool:
+            done = list(pool.map(_take_batch, work))
+    for batch, snaps in zip(batches, done):
+        out.update(zip(batch, snaps))
     return {p: out[p] for p in pairs}
