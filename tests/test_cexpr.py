@@ -496,26 +496,14 @@ def test_evaluate(expr: str, outcome: Outcome, target: str) -> None:
     assert (got.value, got.ctype) == want
 
 
-def clang_evaluate(triple: str, prelude: str, exprs: list[str]) -> list[tuple[int, str] | None]:
-    """The oracle's evaluate_exprs, a few expressions per translation unit.
-
-    clang stops reporting diagnostics after 20 errors (``-ferror-limit``) yet
-    still folds the probes after them, so in a large unit a later probe's
-    undefined-behaviour warning is lost and its folded value passes for an
-    answer. Each probe has at most 3 errors: 6 probes stay below the limit.
-    """
-    clang = pytest.importorskip("tests.oracle.clang")
-    return [r for i in range(0, len(exprs), 6)
-            for r in clang.evaluate_exprs(triple, prelude, exprs[i:i + 6])]
-
-
 @pytest.fixture(scope="module")
 def clang_values() -> dict[tuple[str, str], tuple[int, str] | None]:
     """clang's answer for every row of CASES on every target."""
+    clang = pytest.importorskip("tests.oracle.clang")
     exprs = [expr for rows in CASES.values() for expr, _ in rows]
     out: dict[tuple[str, str], tuple[int, str] | None] = {}
     for name, target in TARGETS.items():
-        for expr, value in zip(exprs, clang_evaluate(target.clang_triple, PRELUDE, exprs)):
+        for expr, value in zip(exprs, clang.evaluate_exprs(target.clang_triple, PRELUDE, exprs)):
             out[(expr, name)] = value
     return out
 
@@ -930,8 +918,9 @@ def test_evaluate_macro(name: str, outcome: Outcome, target: str) -> None:
 @needs_clang
 @pytest.mark.parametrize("target", TARGETS)
 def test_evaluate_macro_as_clang(target: str) -> None:
+    clang = pytest.importorskip("tests.oracle.clang")
     names = [name for name, _ in MACRO_CASES]
-    got = clang_evaluate(TARGETS[target].clang_triple, PRELUDE + XEN_MACROS, names)
+    got = clang.evaluate_exprs(TARGETS[target].clang_triple, PRELUDE + XEN_MACROS, names)
     want = [o if isinstance(o, tuple) else None for _, outcomes in MACRO_CASES
             for o in [outcomes[target]]]
     assert dict(zip(names, got)) == dict(zip(names, want))

@@ -22,13 +22,16 @@ from __future__ import annotations
 import dataclasses
 import typing
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_cexpr import FakeEnv, clang_evaluate, needs_clang
+from tests.test_cexpr import FakeEnv, needs_clang
 from xenabi import cexpr
 from xenabi.cexpr import Binary, CInt, Unary
 from xenabi.targets import TARGETS
+
+clang = pytest.importorskip("tests.oracle.clang")
 
 BOUNDARIES = (0, 1, 2, 7, 8, 31, 32, 63, 64, 127, 128, 255, 256, 32767, 32768, 65535, 65536,
               2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**63 - 1, 2**63, 2**64 - 1)
@@ -129,7 +132,7 @@ def assert_as_clang(exprs: list[str]) -> None:
     problems = []
     for name, target in TARGETS.items():
         env = FakeEnv(target)
-        for text, want in zip(exprs, clang_evaluate(target.clang_triple, "", exprs)):
+        for text, want in zip(exprs, clang.evaluate_exprs(target.clang_triple, "", exprs)):
             try:
                 tree = cexpr.parse(cexpr.tokenize(text), env)
                 got: CInt | str = cexpr.evaluate(tree, target, env)
