@@ -141,13 +141,17 @@ def check_header(tree: XenTree, header: str, snaps: Sequence[tuple[str, str, Sna
 def _candidates(tree: XenTree, snaps: Sequence[tuple[str, str, Snapshot]]) -> list[str]:
     """Headers that draw a table: those with a ``+---`` rule in them."""
     headers = sorted({h for _, _, s in snaps for h in s.headers})
-    return [h for h in headers if (tree.public / h).is_file() and "+---" in tree.read(h)]
+    return [h for h in headers if (tree.public / h).is_file()
+            and any("+---" in line for line in header_text(tree, h).lines)]
 
 
 @rule(RULE, "offset tables drawn in header comments agree with the computed layouts")
 def check_doc_layout(ctx: Context) -> Iterator[Finding]:
     snaps = list(ctx.each())
-    for header in _candidates(ctx.tree, snaps):
-        users = [(a, v, s) for a, v, s in snaps
-                 if any(r.header == header for r in s.records.values())]
+    candidates = _candidates(ctx.tree, snaps)
+    if not candidates:
+        return
+    declares = [{r.header for r in s.records.values()} for _, _, s in snaps]
+    for header in candidates:
+        users = [snap for snap, hs in zip(snaps, declares) if header in hs]
         yield from check_header(ctx.tree, header, users)
