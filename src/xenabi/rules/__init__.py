@@ -20,9 +20,11 @@ from xenabi.tree import XenTree
 class Context:
     """What rules read: one tree, its snapshots by (arch, view), and lazily its docs."""
 
-    def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> None:
+    def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
+                 use_cache: bool = True) -> None:
         self.tree = tree
         self.snapshots = snapshots
+        self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
 
     def each(self) -> Iterator[tuple[str, str, Snapshot]]:
         """(arch, view, snapshot) in a stable order."""
@@ -34,7 +36,7 @@ class Context:
         """The tree's pandoc documents, parsed once per run (None without docs/)."""
         from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
 
-        return load_docs(self.tree)
+        return load_docs(self.tree, cache=self.use_cache)
 
 
 RuleFn = Callable[[Context], Iterable[Finding]]
