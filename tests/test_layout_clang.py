@@ -2,9 +2,10 @@
 
 Hypothesis writes C: structs and unions of every scalar kind, nested and
 anonymous records, arrays, bitfields (zero-width and unnamed ones of every
-integer type), ``aligned(N)`` members in both GNU placements, packed and
-over-aligned records, flexible array members. xenabi lays the text out
-(:func:`xenabi.layout.layout_source`) and so does clang
+integer type), members with ``aligned(N)`` or ``packed`` in each of GNU C's
+three places, typedefs with ``aligned(N)``, packed (by attribute or by
+``#pragma pack``) and over-aligned records, flexible array members. xenabi
+lays the text out (:func:`xenabi.layout.layout_source`) and so does clang
 (:func:`tests.oracle.clang.record_layouts`); every record, size, alignment
 and ``offsetof()`` designator must agree on all four targets. A failure
 prints the C text (shrunk) and the target.
@@ -40,14 +41,25 @@ SCALARS = [*INTEGERS, "float", "double", "long double", "void *", "char *", "enu
 ALIGNS = [1, 2, 4, 8, 16, 32]
 
 
-class Names:
-    """Member names unique in the whole unit: anonymous members share their parent's scope."""
+class Unit:
+    """What a generated unit shares: member names and the typedefs its records use.
+
+    Member names are unique in the whole unit, since anonymous members share
+    their parent's scope.
+    """
 
     def __init__(self) -> None:
         self._n = itertools.count()
+        self.typedefs: list[str] = []
 
-    def __call__(self) -> str:
+    def name(self) -> str:
         return f"m{next(self._n)}"
+
+    def aligned_typedef(self, t: str, align: int) -> str:
+        """A typedef of ``t`` with ``aligned(align)`` (GNU C lets it lower the alignment too)."""
+        name = f"a{len(self.typedefs)}_t"
+        self.typedefs.append(f"typedef {t} {name} __attribute__((aligned({align})));")
+        return name
 
 
 #: a member as C text, and whether it names anything (an unnamed bitfield does not)
@@ -55,20 +67,23 @@ Member = tuple[str, bool]
 
 
 @st.composite
-def bitfield(draw: st.DrawFn, names: Names) -> Member:
+def bitfield(draw: st.DrawFn, unit: Unit) -> Member:
     t = draw(st.sampled_from(list(INTEGERS)))
     width = draw(st.integers(0, INTEGERS[t]))
     if width > 0 and draw(st.booleans()):
-        return f"{t} {names()} : {width};", True
+        return f"{t} {unit.name()} : {width};", True
     return f"{t} : {width};", False
 
 
 @st.composite
-def aligned_member(draw: st.DrawFn, names: Names) -> Member:
-    t = draw(st.sampled_from(SCALARS))
-    attr = f"__attribute__((aligned({draw(st.sampled_from(ALIGNS))})))"
-    # GNU C takes the attribute before the type, or after the declarator
-    return draw(st.sampled_from([f"{attr} {t} {names()};", f"{t} {names()} {attr};"])), True
+def attributed_member(draw: st.DrawFn, unit: Unit) -> Member:
+    """A member with ``aligned(N)`` or ``packed`` of its own, in one of GNU C's three places."""
+    t, name = draw(st.sampled_from(SCALARS)), unit.name()
+    attr = draw(st.sampled_from([f"aligned({n})" for n in ALIGNS] + ["packed"]))
+    attr = f"__attribute__(({attr}))"
+    # before the type, between type and declarator (Xen's uint64_aligned_t), after it
+    return draw(st.sampled_from([f"{attr} {t} {name};", f"{t} {attr} {name};",
+                                 f"{t} {name} {attr};"])), True
 
 
 @st.composite
@@ -86,68 +101,76 @@ def record_attrs(draw: st.DrawFn) -> tuple[str, str]:
 
 
 @st.composite
-def member(draw: st.DrawFn, names: Names, earlier: tuple[str, ...], depth: int) -> Member:
-    kinds = ["scalar", "array", "bitfield", "aligned"]
+def member(draw: st.DrawFn, unit: Unit, earlier: tuple[str, ...], depth: int) -> Member:
+    kinds = ["scalar", "array", "bitfield", "attributed", "aligned typedef"]
     if earlier:
         kinds.append("earlier")
     if depth > 0:
         kinds += ["anonymous", "unnamed", "unnamed array"]
     kind = draw(st.sampled_from(kinds))
     if kind == "scalar":
-        return f"{draw(st.sampled_from(SCALARS))} {names()};", True
+        return f"{draw(st.sampled_from(SCALARS))} {unit.name()};", True
     if kind == "array":
         dims = "".join(f"[{n}]" for n in draw(st.lists(st.integers(1, 3), min_size=1,
                                                         max_size=2)))
-        return f"{draw(st.sampled_from(SCALARS))} {names()}{dims};", True
+        return f"{draw(st.sampled_from(SCALARS))} {unit.name()}{dims};", True
     if kind == "bitfield":
-        return draw(bitfield(names))
-    if kind == "aligned":
-        return draw(aligned_member(names))
+        return draw(bitfield(unit))
+    if kind == "attributed":
+        return draw(attributed_member(unit))
+    if kind == "aligned typedef":
+        t = unit.aligned_typedef(draw(st.sampled_from(SCALARS)), draw(st.sampled_from(ALIGNS)))
+        return f"{t} {unit.name()};", True
     if kind == "earlier":
         dims = draw(st.sampled_from(["", "[2]"]))
-        return f"{draw(st.sampled_from(earlier))} {names()}{dims};", True
+        return f"{draw(st.sampled_from(earlier))} {unit.name()}{dims};", True
     keyword = draw(st.sampled_from(["struct", "union"]))
     before, after = draw(record_attrs())
-    body = draw(members(names, earlier, depth - 1))
+    body = draw(members(unit, earlier, depth - 1))
     inner = f"{keyword} {before} {{ {' '.join(body)} }} {after}"
     if kind == "anonymous":
         return f"{inner};", True
-    return f"{inner} {names()}{'[2]' if kind == 'unnamed array' else ''};", True
+    return f"{inner} {unit.name()}{'[2]' if kind == 'unnamed array' else ''};", True
 
 
 @st.composite
-def members(draw: st.DrawFn, names: Names, earlier: tuple[str, ...], depth: int) -> list[str]:
+def members(draw: st.DrawFn, unit: Unit, earlier: tuple[str, ...], depth: int) -> list[str]:
     """A record's body; it names at least one member (GNU C's empty struct is not tested)."""
-    body = draw(st.lists(member(names, earlier, depth), min_size=1, max_size=5))
+    body = draw(st.lists(member(unit, earlier, depth), min_size=1, max_size=5))
     texts = [text for text, _ in body]
     if not any(named for _, named in body):
-        texts.append(f"int {names()};")
+        texts.append(f"int {unit.name()};")
     return texts
 
 
 @st.composite
-def unit(draw: st.DrawFn) -> str:
-    """A few records; later ones may use earlier ones; a struct may end in a flexible array."""
-    names = Names()
-    out: list[str] = []
+def c_unit(draw: st.DrawFn) -> str:
+    """A few records; later ones may use earlier ones; a struct may end in a flexible array.
+
+    A record may also sit under ``#pragma pack(N)``, the other way to pack.
+    """
+    unit = Unit()
+    records: list[str] = []
     usable: list[str] = []  # records that may be members (none with a flexible array)
     for i in range(draw(st.integers(1, 3))):
         keyword = draw(st.sampled_from(["struct", "union"]))
         before, after = draw(record_attrs())
-        body = draw(members(names, tuple(usable), depth=2))
+        body = draw(members(unit, tuple(usable), depth=2))
         flexible = keyword == "struct" and draw(st.booleans()) and draw(st.booleans())
         if flexible:
-            body.append(f"{draw(st.sampled_from(SCALARS))} {names()}[];")
+            body.append(f"{draw(st.sampled_from(SCALARS))} {unit.name()}[];")
+        text = "\n  ".join(body)
         if draw(st.booleans()):
-            out.append(f"{keyword} {before} r{i} {{\n  " + "\n  ".join(body) + f"\n}} {after};")
-            name = f"{keyword} r{i}"
+            text, name = f"{keyword} {before} r{i} {{\n  {text}\n}} {after};", f"{keyword} r{i}"
         else:
-            out.append(f"typedef {keyword} {before} {{\n  " + "\n  ".join(body)
-                       + f"\n}} {after} t{i};")
-            name = f"t{i}"
+            text, name = f"typedef {keyword} {before} {{\n  {text}\n}} {after} t{i};", f"t{i}"
+        pack = draw(st.sampled_from([None, None, None, 1, 2, 4]))
+        if pack is not None:
+            text = f"#pragma pack(push, {pack})\n{text}\n#pragma pack(pop)"
+        records.append(text)
         if not flexible:
             usable.append(name)
-    return PRELUDE + "\n".join(out) + "\n"
+    return PRELUDE + "".join(t + "\n" for t in unit.typedefs + records)
 
 
 def _facts(layout: dict[str, object]) -> list[tuple[object, ...]]:
@@ -158,7 +181,7 @@ def _facts(layout: dict[str, object]) -> list[tuple[object, ...]]:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(unit())
+@given(c_unit())
 def test_layout_matches_clang(c_text: str) -> None:
     note(c_text)
     for arch, target in TARGETS.items():
