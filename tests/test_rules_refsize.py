@@ -48,6 +48,8 @@ def test_a_wrong_cell_and_a_missing_struct_are_errors(tmp_path: Path) -> None:
                   "but no arm64 snapshot defines it")]
 
 
-def test_no_table_no_findings(tmp_path: Path) -> None:
+def test_without_a_table_the_rule_says_it_does_not_apply(tmp_path: Path) -> None:
     ctx = context(make_tree(tmp_path, {}), [snapshot("x86_64")])
-    assert list(check_refsize(ctx)) == []
+    (f,) = check_refsize(ctx)
+    assert (f.severity.value, f.file, f.arches) == ("info", None, ("x86_64",))
+    assert f.message.endswith("the refsize rule does not apply")

@@ -90,10 +90,11 @@ def test_a_waiver_out_of_scope_is_not_unmatched() -> None:
     assert run(ws, [], rules=("unique",)) == ([], [], [])
 
 
-def test_the_waivers_rule_itself_cannot_be_waived() -> None:
-    ws = parse(ENTRY.replace('rule = "flags"', 'rule = "waivers"'), "w.toml")
-    f = finding(rule="waivers")
-    kept, waived, _ = run(ws, [f], rules=("waivers",))
+@pytest.mark.parametrize("rule", ["waivers", "headers"])
+def test_waiver_errors_and_failed_headers_cannot_be_waived(rule: str) -> None:
+    ws = parse(ENTRY.replace('rule = "flags"', f'rule = "{rule}"'), "w.toml")
+    f = finding(rule=rule)
+    kept, waived, _ = run(ws, [f], rules=(rule,))
     assert kept == [f.message] and waived == []
 
 

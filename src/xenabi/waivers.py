@@ -12,7 +12,8 @@
 
 There are no patterns. A waiver hides a finding when the rule and the
 subject are equal and the finding's targets and views are all among the
-waiver's. A waiver without a reason or evidence hides nothing and is an
+waiver's; nothing hides a waiver's own error or a header that failed to
+parse. A waiver without a reason or evidence hides nothing and is an
 error; so is a waiver that hides nothing although its rule ran on some of
 its targets and views. A file that is not TOML, or an entry with an unknown
 key, a wrong type or an unknown target or view, is unusable input.
@@ -31,6 +32,9 @@ from xenabi.model import Finding, Severity
 from xenabi.targets import TARGETS, VIEWS
 
 RULE = "waivers"
+
+#: findings no waiver may hide: the waivers' own, and headers that failed to parse
+NOT_WAIVABLE = frozenset({RULE, "headers"})
 
 _KEYS = {"rule": str, "symbol": str, "arches": list, "views": list, "reason": str,
          "evidence": str}
@@ -53,7 +57,7 @@ class Waiver:
         return bool(self.reason.strip()) and bool(self.evidence.strip())
 
     def covers(self, f: Finding) -> bool:
-        return (self.complete and f.rule == self.rule and f.rule != RULE
+        return (self.complete and f.rule == self.rule and f.rule not in NOT_WAIVABLE
                 and bool(f.symbols) and f.symbols[0] == self.symbol
                 and set(f.arches) <= set(self.arches) and set(f.views) <= set(self.views))
 

@@ -78,5 +78,11 @@ def check_refsize(ctx: Context) -> Iterator[Finding]:
     snaps: dict[str, dict[str, Snapshot]] = {}
     for arch, view, snap in ctx.each():
         snaps.setdefault(arch, {})[view] = snap
+    if ctx.tree.reference_size is None:
+        views = {v for by in snaps.values() for v in by}
+        yield Finding(RULE, Severity.INFO, f"the tree has no {PATH} (an installed or "
+                      f"headers-only layout): the refsize rule does not apply", None, None, (),
+                      tuple(a for a in TARGETS if a in snaps), tuple(sorted(views)))
+        return
     for row in read_table(ctx.tree):
         yield from check_row(row, {a: snaps[a] for a in TARGETS if a in snaps})
