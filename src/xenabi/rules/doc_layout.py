@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from posixpath import normpath
 
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
 from xenabi.rules import Context, rule
@@ -90,7 +91,7 @@ def match(table: Table, records: dict[str, RecordLayout]) -> str | None:
     """The record of the table's header whose top-level fields share most names with it."""
     best, score = None, 0
     for key, rec in sorted(records.items()):
-        if rec.header != table.header:
+        if normpath(rec.header) != table.header:
             continue
         top = {f.name for f in rec.fields if "." not in f.name and "[" not in f.name}
         n = sum(name in top for name in table.names)
@@ -151,7 +152,7 @@ def check_doc_layout(ctx: Context) -> Iterator[Finding]:
     candidates = _candidates(ctx.tree, snaps)
     if not candidates:
         return
-    declares = [{r.header for r in s.records.values()} for _, _, s in snaps]
+    declares = [{normpath(r.header) for r in s.records.values()} for _, _, s in snaps]
     for header in candidates:
         users = [snap for snap, hs in zip(snaps, declares) if header in hs]
         yield from check_header(ctx.tree, header, users)
