@@ -410,9 +410,9 @@ def _header_families(header: str, items: list[tuple[str, Constant]], text: Heade
     # operations are defined next to their argument structs: join them across blocks
     merged: dict[tuple[str, int], list[Member]] = {}
     for (prefix, b), members in groups.items():
-        ops = all(is_operation_name(m.name, prefix) and "<<" not in m.expr for m in members)
-        key = (prefix, -1 if ops else b)
-        merged.setdefault(key, []).extend(members)
+        for m in members:
+            op = is_operation_name(m.name, prefix) and "<<" not in m.expr
+            merged.setdefault((prefix, -1 if op else b), []).append(m)
     out: list[Family] = []
     for (prefix, _), members in merged.items():
         if len(members) < 2:
