@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import pytest
 
 from xenabi import cexpr
-from xenabi.cexpr import (AlignofType, Binary, Cast, CInt, Conditional, IntLit, Name, SizeofExpr,
-                          SizeofType, Token, Unary)
+from xenabi.cexpr import (AlignofType, Binary, Cast, CInt, Conditional, Index, IntLit, Member,
+                          Name, Offsetof, SizeofExpr, SizeofType, Token, Unary)
 from xenabi.model import (Array, Coord, CType, EnumRef, MacroDef, Pointer, RecordRef, Scalar,
                           TypedefRef)
 from xenabi.targets import TARGETS, Target
@@ -97,7 +97,9 @@ typedef unsigned long xen_ulong_t;
 typedef xen_ulong_t xen_pfn_t;
 struct pair { int a; char b; };
 struct ll { char c; long long x; };
+struct demo_sring { unsigned int req_prod, rsp_prod; char pad[4]; struct pair ring[2]; };
 enum color { RED = 1, BLUE = 4 };
+#define offsetof(t, m) __builtin_offsetof(t, m)
 """
 
 TYPEDEFS: dict[str, CType] = {
@@ -107,10 +109,19 @@ TYPEDEFS: dict[str, CType] = {
 }
 
 
-def _records(target: str) -> dict[str, tuple[int, int]]:
+def _records(target: str) -> dict[str, tuple[int, int, dict[str, tuple[int, CType]]]]:
+    """Size, alignment and members (name: offset in bits, type) of PRELUDE's structs."""
     # struct ll: long long is 4-aligned inside a struct on i386 only
-    ll = (12, 4) if target == "x86_32" else (16, 8)
-    return {"struct pair": (8, 4), "struct ll": ll}
+    x = 32 if target == "x86_32" else 64
+    return {
+        "struct pair": (8, 4, {"a": (0, Scalar("int")), "b": (32, Scalar("char"))}),
+        "struct ll": ((x + 64) // 8, x // 8, {"c": (0, Scalar("char")),
+                                              "x": (x, Scalar("long long"))}),
+        "struct demo_sring": (28, 4, {"req_prod": (0, Scalar("unsigned int")),
+                                      "rsp_prod": (32, Scalar("unsigned int")),
+                                      "pad": (64, Array(Scalar("char"), 4)),
+                                      "ring": (96, Array(RecordRef("struct pair"), 2))}),
+    }
 
 
 class FakeEnv:
@@ -139,7 +150,7 @@ class FakeEnv:
                 n, a = self._shape(element)
                 return n * (length or 0), a
             case RecordRef(key):
-                return self.records[key]
+                return self.records[key][:2]
             case EnumRef():
                 return 4, 4
         raise cexpr.ExprError(f"no size for {t}")
@@ -152,6 +163,13 @@ class FakeEnv:
 
     def enumerator(self, name: str) -> CInt | None:
         return {"RED": CInt(1, "int"), "BLUE": CInt(4, "int")}.get(name)
+
+    def member(self, t: CType, name: str) -> tuple[int, CType]:
+        assert isinstance(t, RecordRef)
+        found = self.records[t.key][2].get(name)
+        if found is None:
+            raise cexpr.ExprError(f"{t.key} has no member {name}")
+        return found
 
 
 def evaluate(text: str, target: str) -> CInt:
@@ -460,6 +478,25 @@ CASES: dict[str, list[tuple[str, dict[str, Outcome]]]] = {
         ("__alignof(int)", size(4)),
         ("_Alignof(void *)", size(4, 8)),
     ],
+    "offsetof": [
+        ("offsetof(struct pair, b)", size(4)),
+        ("__builtin_offsetof(struct ll, x)", size(4, 8) | {"arm32": (8, "unsigned int")}),
+        ("offsetof(struct demo_sring, ring)", size(12)),
+        ("offsetof(struct demo_sring, ring[1].b)", size(24)),
+        ("offsetof(struct demo_sring, pad[RED + 2])", size(11)),
+        ("sizeof(((struct demo_sring *)0)->ring[0])", size(8)),
+        ("sizeof(((struct demo_sring *)0)->ring)", size(16)),
+        ("sizeof(((struct demo_sring *)0)->ring[1].b)", size(1)),
+        ("sizeof(((struct demo_sring *)0)->rsp_prod + 1L)", size(4, 8)),
+        # no pointer arithmetic or indirection: only member access and subscripts
+        ("sizeof((*(struct pair *)0).a)", same(Err("unexpected '*'", clang_accepts=True))),
+        ("((struct pair *)0)->a", same(Err("((struct pair *)0)->a reads an object"))),
+        ("offsetof(struct pair, c)", same(Err("struct pair has no member c"))),
+        ("offsetof(int, a)", same(Err("member a of int, which is no struct or union"))),
+        ("offsetof(struct pair, a[1])", same(Err("int is no array"))),
+        ("sizeof(((struct pair *)0)->a.x)", same(Err("member x of int"))),
+        ("sizeof(((struct pair *)0).a)", same(Err("member a of struct pair *"))),
+    ],
     "name": [
         ("RED", same((1, "int"))),
         ("BLUE * 2", same((8, "int"))),
@@ -604,6 +641,10 @@ UL = Scalar("unsigned long")
     ("a - b - c", Binary("-", Binary("-", Name("a"), Name("b")), Name("c"))),
     ("a || b && c", Binary("||", Name("a"), Binary("&&", Name("b"), Name("c")))),
     ("0x10UL", IntLit(16, "0x10UL", False, True, 1)),
+    ("((struct s *)0)->ring[1].b", Member(Index(
+        Member(Cast(Pointer(RecordRef("struct s")), IntLit(0, "0", False, False, 0)), "ring", True),
+        IntLit(1, "1", True, False, 0)), "b", False)),
+    ("offsetof(struct s, a.b[N])", Offsetof(RecordRef("struct s"), ("a", "b", Name("N")))),
 ])
 def test_parse(text: str, tree: cexpr.Expr) -> None:
     assert _parse(text) == tree
@@ -615,7 +656,8 @@ def test_parse(text: str, tree: cexpr.Expr) -> None:
     ("(int){1}", "compound literal"),
     ("__alignof__(x)", "__alignof__ of an expression is not supported"),
     ("(unsigned uint32_t)1", "expected ')' before 'uint32_t'"),
-    ("a[1]", "'[' is not allowed"),
+    ("a.", "expected a name before '<end>'"),
+    ("offsetof(struct s)", "expected ',' before ')'"),
 ])
 def test_parse_rejects(text: str, fragment: str) -> None:
     with pytest.raises(cexpr.ExprError, match=re.escape(fragment)):
@@ -880,6 +922,9 @@ XEN_MACROS = XEN_HELPERS + r"""
 #define COLOR_MASK        ((1 << BLUE) - RED)
 #define BAD_DIV           (XEN_PAGE_SHIFT / (XEN_PAGE_SHIFT - 12))
 #define NOT_A_CONSTANT    (struct_member + 1)
+#define RING_ENTRIES(_s, _sz) \
+    (((_sz) - offsetof(struct _s##_sring, ring)) / sizeof(((struct _s##_sring *)0)->ring[0]))
+#define DEMO_RING_ENTRIES RING_ENTRIES(demo, XEN_PAGE_SIZE)
 #define EMPTY
 """
 
@@ -893,6 +938,7 @@ MACRO_CASES = [
     ("EVTCHN_2L_NR_CHANNELS", size(1024, 4096)),
     ("SIGNED_BIT", same((-2147483648, "int"))),
     ("COLOR_MASK", same((15, "int"))),
+    ("DEMO_RING_ENTRIES", same((510, "unsigned long"))),
     ("BAD_DIV", same(Err("macro BAD_DIV: division by zero"))),
     ("NOT_A_CONSTANT", same(Err("macro NOT_A_CONSTANT: 'struct_member' is not an integer constant"))),
     ("EMPTY", same(Err("macro EMPTY: empty expression"))),

@@ -26,7 +26,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeAlias
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 from xenabi.errors import XenAbiError
 from xenabi.model import (Array, CType, EnumRef, Function, MacroDef, Pointer, RecordRef, Scalar,
@@ -366,8 +366,39 @@ class Comma:
     right: Expr
 
 
+@dataclass(frozen=True, slots=True)
+class Member:
+    """``obj.name`` or ``obj->name``: no constant, but ``sizeof`` may ask its type
+    (``sizeof(((struct foo *)0)->ring[0])``, as Xen's ``__CONST_RING_SIZE`` does)."""
+
+    obj: Expr
+    name: str
+    arrow: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """``obj[index]``: like :class:`Member`, only its type counts."""
+
+    obj: Expr
+    index: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Offsetof:
+    """``offsetof(struct foo, ring[1].b)``, or ``__builtin_offsetof`` (what ``<stddef.h>`` makes of it)."""
+
+    type: CType
+    designator: tuple[str | Expr, ...]  #: member names, and the index expressions between them
+
+
 Expr: TypeAlias = (IntLit | CharLit | Name | Unary | Binary | Conditional | Cast | SizeofType
-                   | SizeofExpr | AlignofType | Comma)
+                   | SizeofExpr | AlignofType | Comma | Member | Index | Offsetof)
+
+
+def _operand(e: Expr) -> str:
+    """A postfix operator's operand, parenthesized unless it binds as tightly."""
+    return unparse(e) if isinstance(e, (Name, IntLit, CharLit, Member, Index)) else f"({unparse(e)})"
 
 
 def unparse(e: Expr) -> str:
@@ -391,6 +422,14 @@ def unparse(e: Expr) -> str:
             return f"{'__alignof__' if gnu else '_Alignof'}({spell(t)})"
         case Comma(left, right):
             return f"({unparse(left)}, {unparse(right)})"
+        case Member(obj, name, arrow):
+            return f"{_operand(obj)}{'->' if arrow else '.'}{name}"
+        case Index(obj, index):
+            return f"{_operand(obj)}[{unparse(index)}]"
+        case Offsetof(t, designator):
+            path = "".join(f".{d}" if isinstance(d, str) else f"[{unparse(d)}]"
+                           for d in designator)
+            return f"offsetof({spell(t)}, {path[1:]})"
     raise AssertionError(e)
 
 
@@ -592,12 +631,45 @@ class _Parser:
 
     def postfix(self) -> Expr:
         e = self.primary()
-        t = self.peek()
-        if t.kind == "punct" and t.text in ("(", "[", ".", "->", "++", "--"):
-            if t.text == "(" and isinstance(e, Name):
+        while (t := self.peek()).kind == "punct":
+            if t.text in (".", "->"):
+                self.i += 1
+                e = Member(e, self.identifier(), t.text == "->")
+            elif t.text == "[":
+                self.i += 1
+                e = Index(e, self.expression())
+                self.expect("]")
+            elif t.text == "(" and isinstance(e, Name):
                 raise self.fail(f"call of '{e.name}' is not an integer constant")
-            raise self.fail(f"'{t.text}' is not allowed in an integer constant expression")
+            elif t.text in ("(", "++", "--"):
+                raise self.fail(f"'{t.text}' is not allowed in an integer constant expression")
+            else:
+                break
         return e
+
+    def identifier(self) -> str:
+        t = self.peek()
+        if t.kind != "ident":
+            raise self.fail(f"expected a name before '{t.text}'")
+        self.i += 1
+        return t.text
+
+    def offsetof(self) -> Offsetof:
+        """``(type-name, member-designator)`` after ``offsetof`` (C11 7.19)."""
+        self.expect("(")
+        ctype = self.type_name()
+        self.expect(",")
+        designator: list[str | Expr] = [self.identifier()]
+        while True:
+            if self.accept("."):
+                designator.append(self.identifier())
+            elif self.accept("["):
+                designator.append(self.expression())
+                self.expect("]")
+            else:
+                break
+        self.expect(")")
+        return Offsetof(ctype, tuple(designator))
 
     def primary(self) -> Expr:
         t = self.peek()
@@ -606,6 +678,11 @@ class _Parser:
             return _int_literal(t.text)
         if t.kind == "char":
             return _char_literal(t.text)
+        # offsetof is <stddef.h>'s macro; headers that use it without the include
+        # still mean it
+        if t.kind == "ident" and t.text in ("offsetof", "__builtin_offsetof") \
+                and self.peek().text == "(":
+            return self.offsetof()
         if t.kind == "ident" and not self.starts_type(t):
             return Name(t.text)
         if t.kind == "punct" and t.text == "(":
@@ -722,6 +799,17 @@ class Env(Protocol):
         ...
 
     def enumerator(self, name: str) -> CInt | None: ...
+
+
+@runtime_checkable
+class Members(Protocol):
+    """What an :class:`Env` may also know: the members of records, for ``offsetof``
+    and ``sizeof(((T *)0)->member)``. Without it those are errors."""
+
+    def member(self, t: CType, name: str) -> tuple[int, CType]:
+        """The offset in bits and the type of member ``name`` of the record type ``t``
+        (typedefs already stripped), looking into anonymous struct and union members."""
+        ...
 
 
 _RANKS = {"_Bool": 0, "char": 1, "signed char": 1, "unsigned char": 1, "short": 2,
@@ -916,9 +1004,14 @@ class _Evaluator:
             case SizeofType(ctype):
                 return CInt(self.env.sizeof(ctype), self.types.size_t.name)
             case SizeofExpr(operand):
-                v = self.eval(operand, False)
-                return CInt(self.target.scalars[self.int_type(v).name].size,
-                            self.types.size_t.name)
+                return CInt(self.env.sizeof(self.type_of(operand)), self.types.size_t.name)
+            case Offsetof(ctype, designator):
+                return CInt(self.offsetof(ctype, designator, live), self.types.size_t.name)
+            case Member() | Index():
+                read = self.env.resolve(self.type_of(e))
+                if live or not isinstance(read, Scalar) or read.name not in self.types.by_name:
+                    raise ExprError(f"{unparse(e)} reads an object: not an integer constant")
+                return CInt(0, read.name)  # under sizeof only the type counts
             case AlignofType(ctype, gnu):
                 align = (_preferred_alignof(ctype, self.target, self.env) if gnu
                          else self.env.alignof(ctype))
@@ -929,6 +1022,51 @@ class _Evaluator:
                 self.eval(left, live)
                 return self.eval(right, live)
         raise AssertionError(e)
+
+    def type_of(self, e: Expr) -> CType:
+        """The type of an operand of ``sizeof``, which C does not evaluate."""
+        match e:
+            case Member(obj, name, arrow):
+                t = self.env.resolve(self.type_of(obj))
+                if arrow:
+                    if not isinstance(t, Pointer):
+                        raise ExprError(f"{unparse(e)}: {unparse(obj)} is no pointer")
+                    t = self.env.resolve(t.target)
+                return self.member(t, name)[1]
+            case Index(obj, index):
+                self.int_type(self.eval(index, False))
+                t = self.env.resolve(self.type_of(obj))
+                if isinstance(t, Array):
+                    return t.element
+                if isinstance(t, Pointer):
+                    return t.target
+                raise ExprError(f"{unparse(e)}: {unparse(obj)} is no array or pointer")
+            case Cast(ctype, operand) if isinstance(self.env.resolve(ctype), Pointer):
+                self.eval(operand, False)
+                return ctype
+        return Scalar(self.eval(e, False).ctype)
+
+    def member(self, t: CType, name: str) -> tuple[int, CType]:
+        if not isinstance(t, RecordRef):
+            raise ExprError(f"member {name} of {spell(t)}, which is no struct or union")
+        if not isinstance(self.env, Members):
+            raise ExprError(f"member {name} of {spell(t)}: no member layouts to ask")
+        return self.env.member(t, name)
+
+    def offsetof(self, ctype: CType, designator: tuple[str | Expr, ...], live: bool) -> int:
+        t, bits = ctype, 0
+        for d in designator:
+            r = self.env.resolve(t)
+            if isinstance(d, str):
+                offset, t = self.member(r, d)
+                bits += offset
+            elif isinstance(r, Array):
+                t = r.element
+                bits += self.eval(d, live).value * self.env.sizeof(t) * 8
+            else:
+                raise ExprError(f"[{unparse(d)}] in offsetof({spell(ctype)}, ...): "
+                                f"{spell(t)} is no array")
+        return bits // 8
 
     def binary(self, e: Binary, op: str, left: Expr, right: Expr, live: bool) -> CInt:
         if op == "&&" or op == "||":
