@@ -7,6 +7,7 @@ wheel ships none): clang's own ``stdint.h`` and ``stddef.h``, no host libc.
 
 from __future__ import annotations
 
+import atexit
 import bisect
 import ctypes
 import functools
@@ -356,9 +357,16 @@ class Oracle:
     args: tuple[str, ...]
 
 
+def _tempdir(prefix: str) -> Path:
+    """A directory that lives as long as the process."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    return d
+
+
 @functools.cache
 def _standin_dir() -> Path:
-    d = Path(tempfile.mkdtemp(prefix="xenabi-oracle-"))
+    d = _tempdir("xenabi-oracle-")
     for name, text in _STANDINS.items():
         (d / name).parent.mkdir(parents=True, exist_ok=True)
         (d / name).write_text(text)
@@ -368,7 +376,7 @@ def _standin_dir() -> Path:
 @functools.cache
 def _public_link(public: Path) -> Path:
     """A directory in which ``public/`` is ``public``: arch-arm/smccc.h includes "public/xen.h"."""
-    d = Path(tempfile.mkdtemp(prefix="xenabi-oracle-parent-"))
+    d = _tempdir("xenabi-oracle-parent-")
     (d / "public").symlink_to(public, target_is_directory=True)
     return d
 
