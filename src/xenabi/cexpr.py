@@ -10,12 +10,13 @@ usable alone:
   (arguments expanded before substitution, ``#`` and ``##``, rescanning, the
   hide sets that stop ``#define A A``), bounded in the tokens it processes;
 - :func:`parse` builds an :data:`Expr` tree, with type names (casts,
-  ``sizeof``, ``_Alignof``) as :mod:`xenabi.model` types;
+  ``sizeof``, ``_Alignof``, ``offsetof``) as :mod:`xenabi.model` types;
 - :func:`evaluate` computes a :class:`CInt` under C11's rules (literal types,
   promotions, usual arithmetic conversions) with the target's integer sizes
   and ``char`` signedness. Where C leaves signed overflow undefined the value
   wraps as gcc and clang fold it (``1 << 31`` is ``INT_MIN``); what compilers
   refuse to fold (division by zero, a shift count out of range) is an error.
+  Sizes, alignments, enumerators and record members come from an :class:`Env`.
 
 Every failure is an :class:`ExprError` whose message names what failed.
 """
@@ -26,7 +27,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Literal, Protocol, TypeAlias, cast, runtime_checkable
 
 from xenabi.errors import XenAbiError
 from xenabi.model import (Array, CType, EnumRef, Function, MacroDef, Pointer, RecordRef, Scalar,
@@ -79,7 +80,7 @@ def _lex(text: str) -> tuple[Token, ...]:
         if kind == "ws":
             space = True
             continue
-        out.append(Token(kind, m.group(), space))  # type: ignore[arg-type]
+        out.append(Token(cast(TokenKind, kind), m.group(), space))
         space = False
     return tuple(out)
 
@@ -217,11 +218,17 @@ class _Expander:
         function_like = m.params is not None
         expanded: dict[int, list[_Item]] = {}
         out: list[_Item] = []
+
+        def stringized(j: int) -> _Item:
+            param = index[j]
+            assert param is not None  # _compile checked that a parameter follows '#'
+            return _stringize(args[param]), _NO_HIDE
+
         i, n = 0, len(toks)
         while i < n:
             t, p = toks[i], index[i]
             if t.kind == "punct" and t.text == "#" and function_like:
-                out.append((_stringize(args[index[i + 1]]), _NO_HIDE))  # type: ignore[index]
+                out.append(stringized(i + 1))
                 i += 2
             elif t.kind == "punct" and t.text == "##":
                 rt, rp = toks[i + 1], index[i + 1]
@@ -235,7 +242,7 @@ class _Expander:
                         out.extend(rhs)
                         continue
                 elif rt.kind == "punct" and rt.text == "#" and function_like:
-                    rhs = [(_stringize(args[index[i]]), _NO_HIDE)]  # type: ignore[index]
+                    rhs = [stringized(i)]
                     i += 1
                 else:
                     rhs = [(rt, _NO_HIDE)]
@@ -530,7 +537,7 @@ def _char_literal(text: str) -> CharLit:
     if not codes or len(codes) > (4 if prefix == "" else 1):
         raise ExprError(f"character constant {text} must hold {'1 to 4' if not prefix else '1'} "
                         f"characters, not {len(codes)}")
-    return CharLit(text, tuple(codes), prefix)  # type: ignore[arg-type]
+    return CharLit(text, tuple(codes), cast(Literal["", "u", "U"], prefix))
 
 
 #: binary operators by precedence, loosest first (C11 6.5.5 to 6.5.14)
@@ -600,7 +607,7 @@ class _Parser:
         t = self.peek()
         if t.kind == "punct" and t.text in ("+", "-", "~", "!"):
             self.i += 1
-            return Unary(t.text, self.unary())  # type: ignore[arg-type]
+            return Unary(cast(Literal["+", "-", "~", "!"], t.text), self.unary())
         if t.kind == "punct" and t.text == "(" and self.starts_type(self.peek(1)):
             self.i += 1
             ctype = self.type_name()
@@ -869,8 +876,8 @@ class _Types:
         self.promoted = {n: t if t.rank >= int_.rank else
                          int_ if t.bits - t.signed < int_.bits else self.by_name["unsigned int"]
                          for n, t in self.by_name.items()}
-        #: size_t: the unsigned type as wide as a pointer (unsigned int on ILP32 Linux)
         self._literals: dict[IntLit, CInt] = {}
+        #: size_t: the unsigned type as wide as a pointer (unsigned int on ILP32 Linux)
         self.size_t = next(self.by_name[n] for n in ("unsigned int", "unsigned long",
                                                      "unsigned long long")
                            if self.by_name[n].bits == target.pointer.size * 8)
