@@ -46,7 +46,8 @@ needs_clang = pytest.mark.skipif(shutil.which("clang") is None, reason="no clang
 
 @dataclass(frozen=True)
 class Folded:
-    """We fold this like gcc and clang; clang warns of undefined behaviour, so the oracle has no value."""
+    """We fold this as gcc and clang do; clang warns of undefined behaviour, so the oracle
+    has no value."""
 
     value: int
     ctype: str
@@ -940,7 +941,8 @@ MACRO_CASES = [
     ("COLOR_MASK", same((15, "int"))),
     ("DEMO_RING_ENTRIES", same((510, "unsigned long"))),
     ("BAD_DIV", same(Err("macro BAD_DIV: division by zero"))),
-    ("NOT_A_CONSTANT", same(Err("macro NOT_A_CONSTANT: 'struct_member' is not an integer constant"))),
+    ("NOT_A_CONSTANT",
+     same(Err("macro NOT_A_CONSTANT: 'struct_member' is not an integer constant"))),
     ("EMPTY", same(Err("macro EMPTY: empty expression"))),
 ]
 

@@ -1,4 +1,4 @@
-"""Random integer constant expressions: xenabi.cexpr against clang, value and type, on all four targets.
+"""Random integer constant expressions: xenabi.cexpr against clang, value and type, 4 targets.
 
 hypothesis builds expressions from literals of every base and suffix near
 the integer types' boundaries, character constants, ``sizeof`` and
@@ -80,6 +80,9 @@ def _compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 expressions = st.recursive(leaves, _compound, max_leaves=6)
 
 
+SIGNED = frozenset({"int", "long", "long long"})  # what promoted operands of + - * << can be
+
+
 def _children(e: cexpr.Expr) -> list[cexpr.Expr]:
     kinds = typing.get_args(cexpr.Expr)
     return [v for f in dataclasses.fields(e) if isinstance(v := getattr(e, f.name), kinds)]
@@ -110,9 +113,6 @@ def folds_undefined_behaviour(e: cexpr.Expr, env: FakeEnv) -> bool:
     return any(folds_undefined_behaviour(c, env) for c in _children(e))
 
 
-SIGNED = frozenset({"int", "long", "long long"})  # what promoted operands of + - * << can be
-
-
 @needs_clang
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(expressions, min_size=30, max_size=30))
@@ -122,13 +122,14 @@ def test_evaluate_as_clang(exprs: list[str]) -> None:
 
 @needs_clang
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(literals(), st.tuples(st.sampled_from(INT_TYPE_SPELLINGS), literals()).map(
-    lambda t: f"({t[0]}){t[1]}")), min_size=60, max_size=60))
+@given(st.lists(st.one_of(literals(), st.tuples(st.sampled_from(INT_TYPE_SPELLINGS), literals())
+                          .map(lambda t: f"({t[0]}){t[1]}")), min_size=60, max_size=60))
 def test_literals_and_casts_as_clang(exprs: list[str]) -> None:
     assert_as_clang(exprs)
 
 
 def assert_as_clang(exprs: list[str]) -> None:
+    """Each expression on each target, by the rules of the module docstring."""
     problems = []
     for name, target in TARGETS.items():
         env = FakeEnv(target)

@@ -393,7 +393,8 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class Offsetof:
-    """``offsetof(struct foo, ring[1].b)``, or ``__builtin_offsetof`` (what ``<stddef.h>`` makes of it)."""
+    """``offsetof(struct foo, ring[1].b)``, or what ``<stddef.h>`` makes of it,
+    ``__builtin_offsetof``."""
 
     type: CType
     designator: tuple[str | Expr, ...]  #: member names, and the index expressions between them
@@ -405,7 +406,8 @@ Expr: TypeAlias = (IntLit | CharLit | Name | Unary | Binary | Conditional | Cast
 
 def _operand(e: Expr) -> str:
     """A postfix operator's operand, parenthesized unless it binds as tightly."""
-    return unparse(e) if isinstance(e, (Name, IntLit, CharLit, Member, Index)) else f"({unparse(e)})"
+    tight = isinstance(e, (Name, IntLit, CharLit, Member, Index))
+    return unparse(e) if tight else f"({unparse(e)})"
 
 
 def unparse(e: Expr) -> str:
@@ -480,7 +482,7 @@ _ALIGNOF = {"_Alignof": False, "alignof": False, "__alignof__": True, "__alignof
 
 
 def canonical_scalar(specifiers: Iterable[str]) -> str:
-    """The canonical name of a list of C type specifiers: ``long unsigned int`` is ``unsigned long``."""
+    """The canonical name of C type specifiers: ``long unsigned int`` is ``unsigned long``."""
     words = [_SPECIFIER_ALIASES.get(w, w) for w in specifiers]
     name = _CANONICAL.get(tuple(sorted(words)))
     if name is None:
@@ -787,7 +789,7 @@ def parse(tokens: Sequence[Token], types: TypeNames) -> Expr:
 
 @dataclass(frozen=True, slots=True)
 class CInt:
-    """An integer value in its C type: ``~0UL`` on x86_32 is ``CInt(4294967295, 'unsigned long')``."""
+    """An integer in its C type: ``~0UL`` on x86_32 is ``CInt(4294967295, 'unsigned long')``."""
 
     value: int
     ctype: str  #: a canonical integer type name: ``int``, ``unsigned long``, ``char``, ``_Bool``...
@@ -1138,7 +1140,8 @@ def evaluate(expr: Expr, target: Target, env: Env) -> CInt:
 
 def evaluate_macro(name: str, macros: Mapping[str, MacroDef], target: Target, env: Env,
                    types: TypeNames) -> CInt:
-    """The value of the object-like macro ``name``: :func:`expand`, :func:`parse`, :func:`evaluate`."""
+    """The value of the object-like macro ``name``: :func:`expand`, :func:`parse`,
+    :func:`evaluate`."""
     tokens = expand(name, macros)
     try:
         return evaluate(parse(tokens, types), target, env)
