@@ -18,7 +18,15 @@ Two builds, for two purposes:
   and bytes are the target's, checked against the engine when built.
 
 All four targets are little-endian, so the bytes of a filled record are the
-target's bytes.
+target's bytes. A 32-bit guest's start of day, as a domain builder's test
+would write it (constants from the snapshot of the same target and view)::
+
+    ffi = ffi_for(tree, "x86_32", "guest")
+    sif = take(tree, "x86_32", "guest").constants
+    p = ffi.new("struct hvm_start_info *", {
+        "magic": sif["XEN_HVM_START_MAGIC_VALUE"].value, "version": 1,
+        "flags": sif["SIF_PRIVILEGED"].value | sif["SIF_INITDOMAIN"].value})
+    image = bytes(ffi.buffer(p))  # 56 bytes, as a 32-bit guest reads them
 """
 
 from __future__ import annotations
