@@ -265,7 +265,8 @@ class _Expander:
             else:
                 out.append((t, _NO_HIDE))
                 i += 1
-        self._spend(len(out))  # produced tokens count too: a body may multiply its arguments
+        if len(out) > self.limit:  # a body may multiply its arguments before they are counted
+            self._spend(len(out))
         return [(tok, h | hide) if tok.kind == "ident" else (tok, h)
                 for tok, h in out if tok is not _PLACEMARKER]
 
