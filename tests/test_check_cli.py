@@ -181,3 +181,24 @@ def test_cli_sarif_and_output_file(tiny: Path, tmp_path: Path,
     sarif = json.loads(dest.read_text())
     assert sarif["version"] == "2.1.0"
     assert sarif["runs"][0]["results"][0]["ruleId"] == "flags"
+
+
+def test_a_warm_check_reads_the_findings_the_same_inputs_gave(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    args = ["check", "--xen-root", str(tiny), "--arch", "x86_64", "--rule", "flags"]
+    assert main(args) == 1
+    first = capsys.readouterr().out
+
+    def no_snapshots(*a: object, **k: object) -> None:
+        raise AssertionError("a warm check computed snapshots")
+
+    monkeypatch.setattr("xenabi.snapshot.take_all", no_snapshots)
+    assert main(args) == 1
+    assert capsys.readouterr().out == first
+    # another input (a header edited) is another key: computed again
+    (tiny / "xen/include/public/xen.h").write_text(COLLIDING.replace("(1<<1)\n#endif",
+                                                                     "(1<<2)\n#endif"))
+    with pytest.raises(AssertionError, match="computed snapshots"):
+        main(args)

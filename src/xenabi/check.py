@@ -10,7 +10,11 @@ for. A header that failed to parse is an error finding of its own (rule
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -91,18 +95,86 @@ class Report:
         return sorted([*self.findings, *(f for f, _ in self.waived)], key=sort_key)
 
 
+def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
+             rules: Iterable[str] | None = None) -> list[Finding]:
+    """What ``rules`` (default: every registered rule) find, merged; failed headers included."""
+    chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
+    raw = run_rules(Context(tree, snapshots), only=chosen)
+    raw.extend(header_failures(tree, snapshots))
+    return merge(raw)
+
+
+def judge(found: Sequence[Finding], waivers: Sequence[Waiver], arches: Iterable[str],
+          views: Iterable[str], rules: Iterable[str]) -> Report:
+    """Apply ``waivers`` to merged findings of the given targets, views and rules."""
+    arches, views, chosen = _arch_order(arches), tuple(sorted(set(views))), tuple(rules)
+    applied = waivers_mod.apply(found, waivers, arches=arches, views=views, rules=chosen)
+    return Report(tuple(sorted([*applied.kept, *applied.problems], key=sort_key)),
+                  applied.waived, arches, views, chosen,
+                  tuple(sorted({w.file for w in waivers})))
+
+
 def check(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
           waivers: Sequence[Waiver] = (), rules: Iterable[str] | None = None) -> Report:
     """Run ``rules`` (default: every registered rule) and apply ``waivers``."""
     chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
-    raw = run_rules(Context(tree, snapshots), only=chosen)
-    raw.extend(header_failures(tree, snapshots))
-    arches = _arch_order(a for a, _ in snapshots)
-    views = tuple(sorted({v for _, v in snapshots}))
-    applied = waivers_mod.apply(merge(raw), waivers, arches=arches, views=views, rules=chosen)
-    return Report(tuple(sorted([*applied.kept, *applied.problems], key=sort_key)),
-                  applied.waived, arches, views, chosen,
-                  tuple(sorted({w.file for w in waivers})))
+    return judge(findings(tree, snapshots, chosen), waivers, (a for a, _ in snapshots),
+                 (v for _, v in snapshots), chosen)
+
+
+# --------------------------------------------------------------------------
+# The findings cache: a warm check reads what the same inputs gave last time
+
+
+def inputs_digest(tree: XenTree) -> str:
+    """Every file the rules read besides the public headers (which ``tree.fingerprint``
+    covers): xlat.lst, reference.size, xen/Makefile and the documents under docs/."""
+    h = hashlib.sha256(tree.fingerprint.encode())
+    extra = [p for p in (tree.xlat, tree.reference_size, tree.root / "xen" / "Makefile")
+             if p is not None and p.is_file()]
+    if tree.docs is not None:
+        extra.extend(sorted(p for p in tree.docs.rglob("*") if p.is_file()))
+    for p in extra:
+        h.update(str(p.relative_to(tree.root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def cache_path(tree: XenTree, arches: Iterable[str], views: Iterable[str],
+               rules: Iterable[str]) -> Path:
+    from xenabi.snapshot import _code_hash, cache_dir
+
+    key = "|".join([_code_hash(), inputs_digest(tree), ",".join(_arch_order(arches)),
+                    ",".join(sorted(set(views))), ",".join(rules)])
+    return cache_dir() / f"findings-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def finding_from_json(d: Mapping[str, object]) -> Finding:
+    def strs(key: str) -> tuple[str, ...]:
+        v = d[key]
+        assert isinstance(v, list)
+        return tuple(str(x) for x in v)
+
+    line = d["line"]
+    return Finding(str(d["rule"]), Severity(d["severity"]), str(d["message"]),
+                   None if d["file"] is None else str(d["file"]),
+                   line if isinstance(line, int) else None, strs("symbols"), strs("arches"),
+                   strs("views"), bool(d.get("waived", False)))
+
+
+def load_cached(path: Path) -> list[Finding] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return [finding_from_json(d) for d in data]
+
+
+def store_cached(path: Path, found: Sequence[Finding]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump([x.to_json() for x in found], f)
+    os.replace(tmp, path)
 
 
 # --------------------------------------------------------------------------
