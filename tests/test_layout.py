@@ -64,6 +64,22 @@ CASES = {
         "struct in { uint16_t a; uint64_t b; }; struct s { char c; struct in i; char d; };",
     "array dimension from sizeof and enumerators":
         "enum { N = 3 }; struct s { uint8_t pad[sizeof(uint64_t) * N]; };",
+    "aligned attribute after the member's name":
+        "struct s { char c; long long al __attribute__((aligned(16))); int x : 4 "
+        "__attribute__((aligned(8))); };",
+    "aligned typedef":
+        "typedef int aint __attribute__((aligned(8))); struct s { char c; aint v; };",
+    "packed member":
+        "struct s { char c; int x __attribute__((packed)); char d; "
+        "__attribute__((packed)) int y; };",
+    "zero-width bitfield in a packed record":
+        "struct s { char a; int : 0; char b; } __attribute__((packed));\n"
+        "union u { short : 0; int m; } __attribute__((packed));",
+    "#pragma pack":
+        "#pragma pack(push, 2)\nstruct s { char c; int x; long long y; };\n#pragma pack(pop)\n"
+        "struct t { char c; int x; };",
+    "_Alignas of a type":
+        "struct s { char c; _Alignas(long long) char x; };",
     "_Bool and char arrays":
         "struct s { _Bool f; char name[7]; int16_t v; };",
 }

@@ -26,6 +26,7 @@ from xenabi.targets import Target
 
 _MARK_PACKED = "__xenabi_packed__"
 _MARK_ALIGNED = "__xenabi_aligned__"
+_MARK_PACK = "__xenabi_pack__"
 
 _ATTR = re.compile(r"__attribute__\s*\(\(")
 _ALIGNED = re.compile(r"^\s*(?:__)?aligned(?:__)?\s*(?:\((.*)\))?\s*$", re.S)
@@ -62,63 +63,118 @@ def _split_top(s: str) -> list[str]:
     return out
 
 
-def rewrite_attributes(text: str) -> str:
-    """Replace GNU ``__attribute__`` by what pycparser parses (see the module docstring)."""
-    pieces: list[str] = []
-    inserts: list[tuple[int, str]] = []  # record markers go after a '{' already copied
-    pos = 0
+def _declaration_start(text: str, i: int) -> int:
+    """Where the declaration around ``i`` begins: after the ``;``, ``{`` or ``}`` before it."""
+    depth = 0
+    while i > 0:
+        i -= 1
+        c = text[i]
+        if c in ")]":
+            depth += 1
+        elif c in "([":
+            depth -= 1
+        elif depth == 0 and c in ";{}":
+            return i + 1
+    return 0
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+_LINEMARKERS = re.compile(r"^#.*$", re.M)
+
+
+def _declarator_name(declaration: str) -> str | None:
+    """The name a simple declaration declares: its last identifier."""
+    names = _IDENT.findall(declaration)
+    return names[-1] if names else None
+
+
+_PACK_OR_RECORD = re.compile(
+    r"^#pragma\s+pack\s*\(([^)]*)\)[^\n]*$|\b(?:struct|union)\b[^;{}=]*?\{", re.M)
+
+
+def _pragma_pack_edits(text: str) -> Iterator[tuple[int, int, str]]:
+    """``#pragma pack`` lines removed, and a marker member in each record defined under one."""
+    stack: list[int | None] = []
+    current: int | None = None
+    for m in _PACK_OR_RECORD.finditer(text):
+        if m.group(0).startswith("#"):
+            args = [a.strip() for a in m.group(1).split(",") if a.strip()]
+            if args[:1] == ["push"]:
+                stack.append(current)
+                args = args[1:]
+            elif args[:1] == ["pop"]:
+                current = stack.pop() if stack else None
+                args = []
+            if args or m.group(1).strip() == "":
+                current = int(args[0], 0) if args else None
+            yield m.start(), m.end(), ""
+        elif current is not None:
+            yield m.end(), m.end(), f"char {_MARK_PACK}[{current}];"
+
+
+def rewrite_attributes(text: str) -> tuple[str, dict[str, str]]:
+    """Replace GNU ``__attribute__`` by what pycparser parses (see the module docstring).
+
+    Returns the text and the ``aligned`` attributes of typedefs (name -> alignment
+    expression), which pycparser has no place for.
+    """
+    edits: list[tuple[int, int, str]] = []  # (start, end, replacement) in ``text``
+    typedef_aligns: dict[str, str] = {}
+    removed = 0  # end of the last attribute removed
     for m in _ATTR.finditer(text):
-        if m.start() < pos:
-            continue
-        end = _match_paren(text, m.end() - 2)  # the outer '('
-        specs = _split_top(text[m.end():end - 1])
+        if m.start() < removed:
+            continue  # nested in an attribute already removed
+        end = removed = _match_paren(text, m.end() - 2) + 1  # past the outer ')'
         align = packed = None
-        for spec in specs:
+        for spec in _split_top(text[m.end():end - 2]):
             if (a := _ALIGNED.match(spec)) is not None:
                 align = a.group(1) or "16"
             elif _PACKED.match(spec):
                 packed = True
+        edits.append((m.start(), end, ""))
+        if align is None and not packed:
+            continue
         j = m.start() - 1
         while j >= 0 and text[j].isspace():
             j -= 1
-        after = text[end + 1:end + 64].lstrip()
-        replacement = ""
-        if align is not None or packed:
+        if _KEYWORD_BEFORE.search(text, max(0, j - 16), j + 1) and \
+                text[end:end + 64].lstrip()[:1] != ";":
+            # struct __attribute__((packed)) tag { ... }: a marker member says so
             marker = (f"char {_MARK_PACKED};" if packed else "") + (
                 f"char {_MARK_ALIGNED}[{align}];" if align is not None else "")
-            if _KEYWORD_BEFORE.search(text, max(0, j - 16), j + 1) and after[:1] != ";":
-                brace = text.find("{", end)
-                if brace != -1:
-                    inserts.append((brace + 1, marker))
-            elif j >= 0 and text[j] == "}":
-                inserts.append((_match_paren(text, j, "}", "{", -1) + 1, marker))
-            elif align is not None:
-                replacement = f" _Alignas({align}) "
-        pieces.append(text[pos:m.start()])
-        pieces.append(replacement)
-        pos = end + 1
-    pieces.append(text[pos:])
-    out = "".join(pieces)
-    if not inserts:
-        return out
-    # Map insert positions (in the original) through the replacements made above.
-    return _apply_inserts(text, out, inserts)
-
-
-def _apply_inserts(original: str, rewritten: str, inserts: list[tuple[int, str]]) -> str:
-    """Put markers after the given '{' of ``original`` into ``rewritten``.
-
-    Braces are never inside an attribute, so the n-th '{' of both texts is the same brace.
-    """
-    nth = {original.count("{", 0, at): marker for at, marker in inserts}
-    parts, count, last = [], 0, 0
-    for m in re.finditer(r"\{", rewritten):
-        count += 1
-        if count in nth:
-            parts.append(rewritten[last:m.end()] + nth[count])
-            last = m.end()
-    parts.append(rewritten[last:])
-    return "".join(parts)
+            brace = text.find("{", end)
+            if brace != -1:
+                edits.append((brace + 1, brace + 1, marker))
+            continue
+        if j >= 0 and text[j] == "}":
+            marker = (f"char {_MARK_PACKED};" if packed else "") + (
+                f"char {_MARK_ALIGNED}[{align}];" if align is not None else "")
+            brace = _match_paren(text, j, "}", "{", -1) + 1
+            edits.append((brace, brace, marker))
+            continue
+        # an attribute of a declaration: C11's alignment specifier goes first in it
+        start = _declaration_start(text, m.start())
+        decl = _LINEMARKERS.sub("", text[start:m.start()])
+        spec = f" _Alignas({_MARK_PACKED}) " if packed else ""
+        spec += f" _Alignas({align}) " if align is not None else ""
+        if decl.lstrip().startswith("typedef"):
+            stop = text.find(";", end)
+            name = _declarator_name(decl + " " + text[end:stop if stop != -1 else end])
+            if name is not None and align is not None:
+                typedef_aligns[name] = align
+            continue
+        edits.append((start, start, spec))
+    edits.extend(_pragma_pack_edits(text))
+    # at one place: marker members first, so an alignment specifier moved to the
+    # start of the first member's declaration stays with that member
+    edits.sort(key=lambda e: (e[0], e[1], not e[2].startswith("char ")))
+    out, pos = [], 0
+    for a, b, rep in edits:
+        out.append(text[pos:a])
+        out.append(rep)
+        pos = max(pos, b)
+    out.append(text[pos:])
+    return "".join(out), typedef_aligns
 
 
 class _Env:
@@ -142,6 +198,9 @@ class _Env:
     def enumerator(self, name: str) -> cexpr.CInt | None:
         return self.conv.enumerators.get(name)
 
+    def member(self, t: CType, name: str) -> tuple[int, CType]:
+        return self.conv.layouter.member(t, name)
+
 
 class Converter:
     """Walks one pycparser FileAST and builds the model's declarations."""
@@ -155,6 +214,8 @@ class Converter:
         self.enumerators: dict[str, cexpr.CInt] = {}
         self.enumerator_defs: dict[str, Enumerator] = {}
         self.typedef_names: dict[str, str] = {}
+        #: ``aligned`` attributes of typedefs, which pycparser drops (see rewrite_attributes)
+        self.typedef_aligns: dict[str, str] = {}
         self.layouter = Layouter(target, self.records, self.typedefs)
         self.env = _Env(self)
         self._gen = c_generator.CGenerator()
@@ -229,7 +290,7 @@ class Converter:
         return key
 
     def _record(self, node: c_ast.Struct | c_ast.Union, kind: str, key: str) -> Record:
-        fields, packed, align = [], False, None
+        fields, packed, align, pack = [], False, None, None
         for d in node.decls:
             if d.name == _MARK_PACKED:
                 packed = True
@@ -237,11 +298,32 @@ class Converter:
             if d.name == _MARK_ALIGNED:
                 align = self.evaluate(d.type.dim).value
                 continue
-            member_align = max((self.evaluate(a.alignment).value for a in d.align), default=None)
+            if d.name == _MARK_PACK:
+                pack = self.evaluate(d.type.dim).value
+                continue
+            member_packed = any(isinstance(a.alignment, c_ast.ID) and a.alignment.name == _MARK_PACKED
+                                for a in d.align)
+            member_align = max((self.alignment(a.alignment) for a in d.align
+                                if not (isinstance(a.alignment, c_ast.ID)
+                                        and a.alignment.name == _MARK_PACKED)), default=None)
             bits = None if d.bitsize is None else self.evaluate(d.bitsize).value
-            fields.append(Field(d.name, self.ctype(d.type), self.coord(d), bits, member_align))
+            fields.append(Field(d.name, self.ctype(d.type), self.coord(d), bits, member_align,
+                                member_packed))
         return Record(kind, key, node.name, tuple(fields), self.coord(node),  # type: ignore[arg-type]
-                      packed, align)
+                      packed, align, pack)
+
+    def _align_value(self, text: str, node: c_ast.Node) -> int:
+        try:
+            return cexpr.evaluate(cexpr.parse(cexpr.tokenize(text), self.env), self.target,
+                                  self.env).value
+        except (cexpr.ExprError, XenAbiError) as e:
+            raise self.fail(node, f"aligned({text}): {e}") from None
+
+    def alignment(self, node: c_ast.Node) -> int:
+        """The value of ``_Alignas(N)`` or ``_Alignas(type)``."""
+        if isinstance(node, c_ast.Typename):
+            return self.layouter.alignof(self.ctype(node))
+        return self.evaluate(node).value
 
     def _enum(self, node: c_ast.Enum, key: str) -> Enum:
         members = []
@@ -261,7 +343,10 @@ class Converter:
         for ext in ast.ext:
             if isinstance(ext, c_ast.Typedef):
                 t = self.ctype(ext.type)
-                self.typedefs[ext.name] = Typedef(ext.name, t, self.coord(ext))
+                align = self.typedef_aligns.get(ext.name)
+                self.typedefs[ext.name] = Typedef(
+                    ext.name, t, self.coord(ext),
+                    None if align is None else self._align_value(align, ext))
                 if isinstance(t, RecordRef) and "<anonymous" in t.key:
                     self.typedef_names.setdefault(t.key, ext.name)
             elif isinstance(ext, c_ast.Decl):
@@ -318,6 +403,7 @@ class _ChunkParser(_CParser):
 _TOP = re.compile(r"""[{}();]|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|^#[^\n]*""", re.M)
 _MARKER = re.compile(r'^# (\d+) ("(?:[^"\\]|\\.)*")', re.M)
 _IDENT = re.compile(r"[A-Za-z_]\w*")
+_LINEMARKERS = re.compile(r"^#.*$", re.M)
 
 
 def _declarations(text: str) -> Iterator[tuple[int, int]]:
@@ -400,7 +486,7 @@ def parse_unit(text: str, target: Target, public_dir: str,
     are not parsed again; a unit the memo cannot split cleanly is parsed whole.
     """
     conv = Converter(target, public_dir)
-    text = rewrite_attributes(text)
+    text, conv.typedef_aligns = rewrite_attributes(text)
     try:
         ast = memo.parse(text, public_dir) if memo is not None else _parse(text, public_dir)
     except HeaderError:
@@ -551,7 +637,7 @@ def plain_declarations(text: str, target: Target, public_dir: str) -> Iterator[P
     """
     conv = Converter(target, public_dir)  # only for coordinates
     cleaner = _Cleaner()
-    for ext in _parse(rewrite_attributes(text), public_dir).ext:
+    for ext in _parse(rewrite_attributes(text)[0], public_dir).ext:
         node = _type_definition(ext)
         if node is None or cleaner.tag(node) in cleaner.tags:
             continue

@@ -70,13 +70,15 @@ class Layouter:
         return t
 
     def _typedef_align(self, t: CType) -> int | None:
-        """The largest ``aligned`` attribute met while stripping typedefs off ``t``."""
-        best = None
+        """The ``aligned`` attribute of the outermost typedef of ``t`` that has one.
+
+        Unlike on a member, ``aligned`` on a typedef sets the alignment, and may lower it.
+        """
         while isinstance(t, TypedefRef) and (td := self.typedefs.get(t.name)) is not None:
             if td.align:
-                best = max(best or 0, td.align)
+                return td.align
             t = td.type
-        return best
+        return None
 
     def shape(self, t: CType) -> Shape:
         """Size and alignment (as a member) of ``t``; records come with their members."""
@@ -102,7 +104,7 @@ class Layouter:
                 raise LayoutError(f"function type {spell(t)} has no size")
             case _:
                 raise AssertionError(t)
-        if extra and extra > out.align:
+        if extra:
             out = Shape(out.size, extra, out.members)
         return out
 
@@ -124,14 +126,26 @@ class Layouter:
         self._memo[key] = shape
         return shape
 
-    def _member_align(self, rec: Record, natural: int, attr: int | None) -> int:
-        return max(1 if rec.packed else natural, attr or 1)
+    def _member_align(self, rec: Record, f: Field, natural: int) -> int:
+        a = max(1 if rec.packed or f.packed else natural, f.align or 1)
+        return min(a, rec.pack) if rec.pack else a
 
     def _bitfield_aligns_record(self, f: Field) -> bool:
         """Whether a bitfield's declared type raises its record's alignment."""
         if f.bits == 0:
             return self.target.zero_width_bitfield_aligns_record
         return f.name is not None or self.target.unnamed_bitfield_aligns_record
+
+    @staticmethod
+    def _bitfield_record_align(rec: Record, f: Field, natural: int, member: int) -> int:
+        """How much a bitfield that aligns its record aligns it, as clang does: a
+        zero-width one (AAPCS) by its type, packed or not, whatever the pack; under
+        ``#pragma pack``, any other by its type capped by the pack, even when packed."""
+        if f.bits == 0:
+            return natural
+        if rec.pack:
+            return min(natural, rec.pack)
+        return member
 
     def _is_flexible(self, t: CType) -> bool:
         r = self.resolve(t)
@@ -142,7 +156,7 @@ class Layouter:
         placed = []
         for f in rec.fields:
             s = self.shape(f.type)
-            a = self._member_align(rec, s.align, f.align)
+            a = self._member_align(rec, f, s.align)
             if f.bits is None:
                 off = _round_up(off, a * 8)
                 bits = 0 if self._is_flexible(f.type) else s.size * 8
@@ -151,12 +165,14 @@ class Layouter:
                 align = max(align, a)
                 continue
             if self._bitfield_aligns_record(f):
-                align = max(align, a)
+                align = max(align, self._bitfield_record_align(rec, f, s.align, a))
             if f.bits == 0:
                 off = _round_up(off, s.align * 8)
                 continue
-            # a bitfield must not straddle a unit of its type placed at the type's alignment
-            if not rec.packed and (off % (s.align * 8)) + f.bits > s.size * 8:
+            # a bitfield must not straddle a unit of its type placed at the type's
+            # alignment, unless packed (by attribute or, for clang, by #pragma pack)
+            if not (rec.packed or f.packed or rec.pack) and \
+                    (off % (s.align * 8)) + f.bits > s.size * 8:
                 off = _round_up(off, s.align * 8)
             if f.align:
                 off = _round_up(off, f.align * 8)
@@ -170,7 +186,7 @@ class Layouter:
         placed = []
         for f in rec.fields:
             s = self.shape(f.type)
-            a = self._member_align(rec, s.align, f.align)
+            a = self._member_align(rec, f, s.align)
             if f.bits is None:
                 bits = 0 if self._is_flexible(f.type) else s.size * 8
                 placed.append(Placed(f.name, f.type, 0, bits, False))
@@ -180,9 +196,26 @@ class Layouter:
                 placed.append(Placed(f.name, f.type, 0, f.bits, True))
                 size_bits = max(size_bits, f.bits)
             if self._bitfield_aligns_record(f):
-                align = max(align, a)
+                align = max(align, self._bitfield_record_align(rec, f, s.align, a))
         align = max(align, rec.align or 1)
         return Shape(_round_up(_round_up(size_bits, 8) // 8, align), align, tuple(placed))
+
+    def member(self, t: CType, name: str) -> tuple[int, CType]:
+        """Offset in bits and type of member ``name`` of record type ``t``, looking into
+        anonymous members (what ``offsetof`` and ``sizeof(((T *)0)->m)`` ask)."""
+        t = self.resolve(t)
+        if not isinstance(t, RecordRef):
+            raise LayoutError(f"request for member '{name}' in {spell(t)}, which is no record")
+        for m in self.record(t.key).members:
+            if m.name == name:
+                return m.offset_bits, m.type
+            if m.name is None and not m.bitfield and isinstance(m.type, RecordRef):
+                try:
+                    off, mt = self.member(m.type, name)
+                except LayoutError:
+                    continue
+                return m.offset_bits + off, mt
+        raise LayoutError(f"{spell(t)} has no member named '{name}'")
 
     # -- offsetof() designators (DESIGN.md, snapshot contract)
 

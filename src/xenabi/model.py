@@ -130,6 +130,7 @@ class Field:
     coord: Coord
     bits: int | None = None  #: bitfield width; 0 for ``int : 0``
     align: int | None = None  #: ``__attribute__((aligned(N)))`` / ``_Alignas(N)`` on the member
+    packed: bool = False  #: ``__attribute__((packed))`` on the member
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ class Record:
     coord: Coord
     packed: bool = False
     align: int | None = None  #: ``__attribute__((aligned(N)))`` on the record
+    pack: int | None = None  #: ``#pragma pack(N)`` in force where the record is defined
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,4 +9,5 @@ typedef unsigned int size_t;
 typedef int ptrdiff_t;
 #endif
 #define NULL ((void *)0)
+#define offsetof(type, member) __builtin_offsetof(type, member)
 #endif
