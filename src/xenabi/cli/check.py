@@ -45,8 +45,14 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def execute(args: argparse.Namespace) -> int:
     from xenabi import report
-    from xenabi.check import (cache_path, default_waivers, findings, judge, load_cached,
-                              store_cached)
+    from xenabi.check import (
+        cache_path,
+        default_waivers,
+        findings,
+        judge,
+        load_cached,
+        store_cached,
+    )
     from xenabi.cli.output import emit
     from xenabi.errors import UsageError
     from xenabi.rules import REGISTRY
