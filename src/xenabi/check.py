@@ -96,10 +96,11 @@ class Report:
 
 
 def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-             rules: Iterable[str] | None = None) -> list[Finding]:
-    """What ``rules`` (default: every registered rule) find, merged; failed headers included."""
+             rules: Iterable[str] | None = None, *, use_cache: bool = True) -> list[Finding]:
+    """What ``rules`` (default: every registered rule) find, merged; failed headers included.
+    ``use_cache`` False has the rules read everything afresh (the docs too)."""
     chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
-    raw = run_rules(Context(tree, snapshots), only=chosen)
+    raw = run_rules(Context(tree, snapshots, use_cache), only=chosen)
     raw.extend(header_failures(tree, snapshots))
     return merge(raw)
 

@@ -73,7 +73,7 @@ def execute(args: argparse.Namespace) -> int:
     found = load_cached(cached) if cached is not None else None
     if found is None:
         snaps = take_all(tree, arches, views, use_cache=not args.no_cache)
-        found = findings(tree, snaps, rules)
+        found = findings(tree, snaps, rules, use_cache=not args.no_cache)
         if cached is not None:
             store_cached(cached, found)
     result = judge(found, waivers, arches, views, rules)
