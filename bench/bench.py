@@ -14,8 +14,8 @@ each command's median wall and CPU time, then the ratios that are the goals:
   (``-Xclang -fdump-record-layouts-complete``, one translation unit each).
 
 A command is one line of :func:`commands`. ``--profile`` instead profiles
-one cold computation of every target and view in this process and says
-where the time goes.
+a cold computation of every target and view, as ``xenabi snapshot``'s
+workers share it out, and says where the time goes.
 
 usage: python bench/bench.py [--xen-root DIR] [--rounds N] [--profile]
 """
@@ -226,6 +226,7 @@ def report(tree: XenTree, times: dict[str, list[tuple[float, float]]]) -> None:
 STAGES = (("cpp", "preprocess.py", "_run_cpp"),
           ("cpp output scan", "preprocess.py", "_scan"),
           ("attribute rewrite", "cparse.py", "rewrite_attributes"),
+          ("split into declarations", "cparse.py", "_located"),
           ("pycparser parse", "cparse.py", "_parse"),
           ("model (Converter.visit)", "cparse.py", "visit"),
           ("record layouts", "snapshot.py", "record_layouts"),
@@ -234,25 +235,30 @@ STAGES = (("cpp", "preprocess.py", "_run_cpp"),
 
 
 def profile(tree: XenTree) -> None:
-    from xenabi.snapshot import compute
+    """A cold run's work as ``xenabi snapshot``'s workers do it: one process per arch family,
+    each parsing what its target-views share once; here one after the other, profiled."""
+    from xenabi.snapshot import take_all
 
+    families: dict[str, list[str]] = {}
+    for t in TARGETS.values():
+        families.setdefault(t.arch_family, []).append(t.name)
     prof = cProfile.Profile()
-    start = time.perf_counter()
-    prof.enable()
-    for arch in TARGETS:
-        for view in VIEWS:
-            compute(tree, arch, view)
-    prof.disable()
-    wall = time.perf_counter() - start
+    for family, arches in families.items():
+        start = time.process_time()
+        prof.enable()
+        take_all(tree, arches, use_cache=False, jobs=1)
+        prof.disable()
+        print(f"{family} ({', '.join(arches)}, both views): "
+              f"{time.process_time() - start:.2f}s CPU (profiled)")
     stats = pstats.Stats(prof)
-    print(f"cold compute of {len(TARGETS) * len(VIEWS)} target-views, serial, in one process: "
-          f"{wall:.2f}s wall (profiled)")
+    total = sum(v[3] for (f, _, fn), v in stats.stats.items()
+                if f.endswith("snapshot.py") and fn == "take_all")
     for label, file, func in STAGES:
         cumulative = sum(v[3] for (f, _, fn), v in stats.stats.items()
                          if f.endswith(file) and fn == func)
-        print(f"  {label:<26} {cumulative:6.2f}s  {100 * cumulative / wall:4.0f}%")
+        print(f"  {label:<26} {cumulative:6.2f}s  {100 * cumulative / total:4.0f}%")
     print()
-    stats.sort_stats("cumulative").print_stats(25)
+    stats.sort_stats("tottime").print_stats(20)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
