@@ -10,6 +10,7 @@ by :mod:`xenabi.cexpr`, with ``sizeof`` answered by the layout engine.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -227,7 +228,9 @@ class Converter:
         if c is None:
             return Coord("<unknown>", 0)
         f = str(c.file)
-        return Coord(f[len(self.public):] if f.startswith(self.public) else f, c.line or 0)
+        if f.startswith(self.public):  # as the header is named, not as it was reached
+            f = os.path.normpath(f[len(self.public):])
+        return Coord(f, c.line or 0)
 
     def fail(self, node: c_ast.Node, message: str) -> HeaderError:
         return HeaderError(str(self.coord(node)), message)
