@@ -99,3 +99,20 @@ def test_dump_is_byte_identical_cold_and_warm(tmp_path, capsys, monkeypatch):
     assert outs[0] == outs[1] == outs[2]
     assert json.loads(outs[0])["schema"] == "xenabi-snapshot/1"
     assert list((tmp_path / "cache/xenabi").glob("snapshot-*.json"))
+
+
+def test_snapshot_file_is_canonical_json_of_every_target(tmp_path, capsys, monkeypatch):
+    # xenabi snapshot composes its output from cached texts: it must still be exactly
+    # the sorted JSON of the document, with each target equal to its own dump.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    for _ in range(2):  # cold, then warm from the cache
+        assert main(["snapshot", "--xen-root", str(MINI), "--arch", "x86_32",
+                     "--arch", "arm64"]) == 0
+        out = capsys.readouterr().out
+        doc = json.loads(out)
+        assert out == json.dumps(doc, sort_keys=True) + "\n"
+        assert sorted(doc["targets"]) == ["arm64", "x86_32"]
+        assert main(["dump", "--xen-root", str(MINI), "--arch", "arm64", "--view", "guest"]) == 0
+        dumped = json.loads(capsys.readouterr().out)
+        assert dumped == {"schema": "xenabi-snapshot/1", "arch": "arm64", "view": "guest",
+                          **doc["targets"]["arm64"]["guest"]}

@@ -302,21 +302,23 @@ class Snapshot:
     typedefs: Mapping[str, TypedefLayout]
     headers: Mapping[str, HeaderStatus]
 
-    def to_json(self, schema: bool = True) -> dict[str, object]:
-        out: dict[str, object] = {
-            "arch": self.arch, "view": self.view,
+    def body(self) -> dict[str, object]:
+        """Everything but the schema, arch and view: what ``xenabi snapshot`` nests per target."""
+        return {
             "interface_version": f"0x{self.interface_version:08x}",
             "records": {k: v.to_json() for k, v in sorted(self.records.items())},
             "constants": {k: v.to_json() for k, v in sorted(self.constants.items())},
             "typedefs": {k: v.to_json() for k, v in sorted(self.typedefs.items())},
             "headers": {k: v.to_json() for k, v in sorted(self.headers.items())},
         }
-        if schema:
-            out = {"schema": SNAPSHOT_SCHEMA, **out}
-        return out
+
+    def to_json(self) -> dict[str, object]:
+        """What ``xenabi dump`` prints."""
+        return {"schema": SNAPSHOT_SCHEMA, "arch": self.arch, "view": self.view, **self.body()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Snapshot:
+        """A snapshot from :meth:`to_json`'s form, or from :meth:`body`'s with arch and view added."""
         recs = data["records"]
         consts = data["constants"]
         tds = data["typedefs"]

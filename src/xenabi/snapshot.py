@@ -149,19 +149,33 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _check_names(pairs: Iterable[tuple[str, str]]) -> None:
+    for arch, view in pairs:
+        if arch not in TARGETS:
+            raise UsageError(f"unknown arch '{arch}' (known: {', '.join(TARGETS)})")
+        if view not in VIEWS:
+            raise UsageError(f"unknown view '{view}' (known: {', '.join(VIEWS)})")
+
+
+def body_text(snap: Snapshot) -> str:
+    """The cached form of a snapshot: its body as sorted JSON (the arch and view are in the key)."""
+    return json.dumps(snap.body(), sort_keys=True)
+
+
+def _from_body(text: str, arch: str, view: str) -> Snapshot:
+    return Snapshot.from_json({**json.loads(text), "arch": arch, "view": view})
+
+
 def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
          use_cache: bool = True, memo: ParseMemo | None = None) -> Snapshot:
     """The snapshot of one target and view, from the cache when it has it."""
-    if arch not in TARGETS:
-        raise UsageError(f"unknown arch '{arch}' (known: {', '.join(TARGETS)})")
-    if view not in VIEWS:
-        raise UsageError(f"unknown view '{view}' (known: {', '.join(VIEWS)})")
+    _check_names([(arch, view)])
     path = _cache_path(tree, arch, view, interface_version) if use_cache else None
     if path is not None and path.is_file():
-        return Snapshot.from_json(json.loads(path.read_text()))
+        return _from_body(path.read_text(), arch, view)
     snap = compute(tree, arch, view, interface_version, memo)
     if path is not None:
-        _write_atomic(path, json.dumps(snap.to_json(), sort_keys=True))
+        _write_atomic(path, body_text(snap))
     return snap
 
 
@@ -191,28 +205,55 @@ def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, st
     return batches
 
 
-def take_all(tree: XenTree, arches: Iterable[str] | None = None,
-             views: Iterable[str] | None = None, *, interface_version: int | None = None,
-             use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], Snapshot]:
-    """Snapshots of every (arch, view) asked for, computed in parallel."""
+def _pairs(arches: Iterable[str] | None, views: Iterable[str] | None) -> list[tuple[str, str]]:
     pairs = [(a, v) for a in (arches or TARGETS) for v in (views or VIEWS)]
-    for a, v in pairs:
-        if a not in TARGETS:
-            raise UsageError(f"unknown arch '{a}' (known: {', '.join(TARGETS)})")
+    _check_names(pairs)
+    return pairs
+
+
+def _cached_texts(tree: XenTree, pairs: list[tuple[str, str]],
+                  interface_version: int | None) -> dict[tuple[str, str], str]:
     out = {}
-    if use_cache:  # cached ones are read here: a worker pool would cost more than they do
-        for a, v in pairs:
-            path = _cache_path(tree, a, v, interface_version)
-            if path.is_file():
-                out[(a, v)] = Snapshot.from_json(json.loads(path.read_text()))
-    todo = [p for p in pairs if p not in out]
-    batches = _batches(todo, min(jobs or os.cpu_count() or 1, len(todo))) if todo else []
+    for a, v in pairs:
+        path = _cache_path(tree, a, v, interface_version)
+        if path.is_file():
+            out[(a, v)] = path.read_text()
+    return out
+
+
+def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
+                 use_cache: bool, jobs: int | None) -> dict[tuple[str, str], Snapshot]:
+    """Compute ``pairs`` in parallel batches (and fill the cache when ``use_cache``)."""
+    batches = _batches(pairs, min(jobs or os.cpu_count() or 1, len(pairs))) if pairs else []
     work = [(tree, batch, interface_version, use_cache) for batch in batches]
     if len(work) <= 1:
         done = [_take_batch(w) for w in work]
     else:
         with ProcessPoolExecutor(len(work)) as pool:
             done = list(pool.map(_take_batch, work))
-    for batch, snaps in zip(batches, done):
-        out.update(zip(batch, snaps))
+    return {p: snap for batch, snaps in zip(batches, done) for p, snap in zip(batch, snaps)}
+
+
+def take_all(tree: XenTree, arches: Iterable[str] | None = None,
+             views: Iterable[str] | None = None, *, interface_version: int | None = None,
+             use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], Snapshot]:
+    """Snapshots of every (arch, view) asked for, computed in parallel."""
+    pairs = _pairs(arches, views)
+    # cached ones are read here: a worker pool would cost more than they do
+    cached = _cached_texts(tree, pairs, interface_version) if use_cache else {}
+    out = {p: _from_body(text, *p) for p, text in cached.items()}
+    out.update(_compute_all(tree, [p for p in pairs if p not in out], interface_version,
+                            use_cache, jobs))
+    return {p: out[p] for p in pairs}
+
+
+def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
+                   views: Iterable[str] | None = None, *, interface_version: int | None = None,
+                   use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
+    """Like :func:`take_all`, as :func:`body_text`: cached snapshots are never decoded."""
+    pairs = _pairs(arches, views)
+    out = _cached_texts(tree, pairs, interface_version) if use_cache else {}
+    computed = _compute_all(tree, [p for p in pairs if p not in out], interface_version,
+                            use_cache, jobs)
+    out.update({p: body_text(snap) for p, snap in computed.items()})
     return {p: out[p] for p in pairs}

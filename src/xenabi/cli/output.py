@@ -10,8 +10,9 @@ from pathlib import Path
 
 
 def to_json(data: object) -> str:
-    """Sorted keys, stable: identical input gives byte-identical output."""
-    return json.dumps(data, sort_keys=True, indent=1) + "\n"
+    """Sorted keys, stable: identical input gives byte-identical output. Compact: a
+    snapshot of every target is tens of megabytes; ``python3 -m json.tool`` indents it."""
+    return json.dumps(data, sort_keys=True) + "\n"
 
 
 def emit(text: str, path: str | None) -> None:
