@@ -82,8 +82,9 @@ def target(arch: str, xen_tree: XenTree, xen_arches: tuple[str, ...]) -> TargetF
 @pytest.mark.parametrize("arch", ARCHES, scope="module")
 def test_named_record_packs_as_clang(target: TargetFFI, key: str) -> None:
     if key not in target.records:
+        # not a record of this target (start_info on arm): the FFI must agree with clang
         assert key not in target.ffi.list_types()[1], f"{key}: in the FFI, not in clang"
-        pytest.skip(f"{key} is no record of {target.arch} (clang agrees)")
+        return
     problems = target.problems(key, random.Random(f"{SEED}-{key}"))
     assert not problems, f"seed {SEED}:\n" + "\n".join(problems)
 
