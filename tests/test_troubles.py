@@ -8,7 +8,10 @@ design -> ``skipped`` with its reason.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -121,3 +124,16 @@ def test_arch_header_of_another_arch_is_skipped(tree, capsys):
     assert code == 0
     assert snap["headers"]["arch-x86/xen.h"] == {"status": "skipped",
                                                  "why": "arch header, not for arm64"}
+
+
+def test_output_to_a_device_writes_to_it_and_leaves_it_a_device(tmp_path):
+    # -o FILE replaces a regular file atomically; a FIFO (like /dev/null) is written to
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert main(["dump", "--xen-root", str(MINI), "--arch", "x86_64", "-o", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert json.loads(got[0])["arch"] == "x86_64"
+    assert stat.S_ISFIFO(fifo.stat().st_mode)

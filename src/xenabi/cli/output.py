@@ -16,11 +16,18 @@ def to_json(data: object) -> str:
 
 
 def emit(text: str, path: str | None) -> None:
-    """Write ``text`` to ``path`` atomically, or to stdout when ``path`` is None or ``-``."""
+    """Write ``text`` to ``path`` atomically, or to stdout when ``path`` is None or ``-``.
+
+    Only a regular file is replaced: ``-o /dev/null`` or a FIFO is written to as it is.
+    """
     if path in (None, "-"):
         sys.stdout.write(text)
         return
     target = Path(path)
+    if target.exists() and not target.is_file():
+        with target.open("w") as f:
+            f.write(text)
+        return
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".xenabi-")
     with os.fdopen(fd, "w") as f:
         f.write(text)
