@@ -13,6 +13,7 @@ import random
 import pytest
 
 from tests.ffikit import ClangPlacer, cffi_field, fill, pack
+from tests.layout_cases import CASES
 from tests.oracle.clang import record_layouts
 from xenabi.cparse import parse_text
 from xenabi.errors import UsageError
@@ -46,46 +47,8 @@ PLAIN_CASES = {
 }
 
 #: layouts the explicit FFI must reproduce on every target
-EXPLICIT_CASES = {
-    "pointers and longs":
-        "struct s { char c; void *p; long l; unsigned long ul; char *q[3]; void (*fn)(int); };",
-    "64-bit integer after a 32-bit one (i386: 4-aligned)":
-        "struct s { uint32_t a; uint64_t b; };",
-    "aligned(8) 64-bit member (uint64_aligned_t)":
-        "struct s { uint32_t a; uint64_t __attribute__((aligned(8))) b; };",
-    "bitfields across units":
-        "struct s { uint8_t a; uint32_t b:30; uint32_t c:4; uint64_t d:40; uint8_t e; };",
-    "zero-width and unnamed bitfields":
-        "struct s { char a; int :0; char b; long long :3; char c; };",
-    "bitfields in a union":
-        "union u { uint8_t a:3; uint16_t b:9; };",
-    "anonymous struct and union members":
-        "struct s { uint32_t t; union { uint64_t q; struct { uint32_t lo, hi; }; }; uint8_t z; };",
-    "named member of an unnamed struct type":
-        "struct s { uint16_t a; struct { uint8_t x; uint32_t y; } inner; };",
-    "array of an unnamed struct type":
-        "struct s { uint8_t n; struct { uint32_t c; uint64_t d; } t[2]; };",
-    "flexible array member at the end":
-        "struct s { uint32_t n; uint32_t data[]; };",
-    "flexible array member before tail padding":
-        "struct s { uint64_t a; uint32_t n; uint8_t data[]; };",
-    "empty struct member (GNU)":
-        "struct e {}; struct s { struct e t; char c[0]; char cpt[1]; };",
-    "nested records by value and in arrays":
-        "struct in { uint16_t a; uint64_t b; }; struct s { char c; struct in i[2]; char d; };",
-    "enum members":
-        "enum e { A, B = 300 }; enum n { M = -1 }; struct s { char c; enum e v; enum n w; };",
-    "typedef of an anonymous struct":
-        "typedef struct { uint8_t bytes[16]; } uuid_t; struct s { char c; uuid_t u; };",
-    "typedef named before its struct":
-        "typedef struct t t_t; struct t { uint16_t a; uint32_t b; }; struct s { t_t x; char y; };",
-    "packed struct":
-        "struct __attribute__((packed)) s { char a; uint32_t b; uint16_t c; };",
-    "aligned struct":
-        "struct s { char a; } __attribute__((aligned(16)));",
-    "_Bool, char arrays and doubles":
-        "struct s { _Bool f; char name[7]; int16_t v; double d; float x; };",
-}
+#: layouts the explicit FFI must reproduce on every target: the layout tests' fixtures
+EXPLICIT_CASES = CASES
 
 
 def _unit(source: str, arch: str) -> Unit:
