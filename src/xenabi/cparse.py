@@ -51,7 +51,9 @@ def _match_paren(text: str, i: int, open_: str = "(", close: str = ")", step: in
 
 
 def _split_top(s: str) -> list[str]:
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for c in s:
         if c == "," and depth == 0:
             out.append("".join(cur))
@@ -169,11 +171,12 @@ def rewrite_attributes(text: str) -> tuple[str, dict[str, str]]:
     # at one place: marker members first, so an alignment specifier moved to the
     # start of the first member's declaration stays with that member
     edits.sort(key=lambda e: (e[0], e[1], not e[2].startswith("char ")))
-    out, pos = [], 0
-    for a, b, rep in edits:
-        out.append(text[pos:a])
+    out: list[str] = []
+    pos = 0
+    for start, stop, rep in edits:
+        out.append(text[pos:start])
         out.append(rep)
-        pos = max(pos, b)
+        pos = max(pos, stop)
     out.append(text[pos:])
     return "".join(out), typedef_aligns
 
@@ -366,6 +369,7 @@ class _CParser(c_parser.CParser):  # type: ignore[misc]
             if tok is not None:
                 coord = self._tok_coord(tok)
         super()._parse_error(msg, coord)
+        raise AssertionError("pycparser's _parse_error returned")
 
 
 _ERROR_AT = re.compile(r"^(.*?):(\d+)(?::\d+)?: (.*)$", re.S)
@@ -498,19 +502,6 @@ def parse_unit(text: str, target: Target, public_dir: str,
         ast = _parse(text, public_dir)  # the error, as the whole unit shows it
     conv.visit(ast)
     return conv
-
-
-def constants(conv: Converter, macros: Mapping[str, object]) -> Iterator[tuple[str, cexpr.CInt]]:
-    """Every object-like macro that evaluates to an integer, with its value."""
-    for name, m in macros.items():
-        if getattr(m, "params", None) is not None:
-            continue
-        try:
-            yield name, cexpr.evaluate_macro(name, macros, conv.target, conv.env, conv.env)
-        except cexpr.ExpansionLimit:
-            raise
-        except (cexpr.ExprError, XenAbiError):
-            continue
 
 
 def build_api(conv: Converter, arch: str, view: str, version: int, macros: Mapping[str, object],

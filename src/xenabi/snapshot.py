@@ -55,6 +55,8 @@ def _typedef_layouts(api: Api, target: Target) -> Iterator[tuple[str, TypedefLay
     for name, td in api.typedefs.items():
         if not _public(td.coord.file):
             continue
+        size: int | None
+        align: int | None
         try:
             shape = lay.shape(td.type)
             size, align = shape.size, shape.align

@@ -49,7 +49,7 @@ def find_pandoc() -> Path:
             raise UsageError(f"XENABI_PANDOC={explicit}: no such file")
         return Path(explicit)
     try:
-        import pypandoc  # type: ignore[import-untyped]
+        import pypandoc
 
         return Path(pypandoc.get_pandoc_path())
     except (ImportError, OSError):
