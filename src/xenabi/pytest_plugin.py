@@ -29,6 +29,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="only this target (repeatable; default: x86_32 x86_64 arm32 arm64)")
 
 
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which tree the run checks, at the top of the output."""
+    from xenabi.errors import UsageError
+    from xenabi.tree import find_tree
+
+    try:
+        tree = find_tree(config.getoption("--xen-root"))
+    except UsageError as e:
+        return f"xenabi: {e}"
+    return f"xenabi: {tree.kind} at {tree.root}"
+
+
 def _missing(reason: str) -> None:
     """No tree: a failure in CI (it must never pass silently there), a skip elsewhere."""
     __tracebackhide__ = True
