@@ -4,18 +4,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.minitree import MINI
 from tests.oracle.clang import tree_oracle
 from xenabi.cli import main
 from xenabi.errors import UsageError
 from xenabi.layoutview import assert_same_layout, layout_table, render
 from xenabi.model import FieldLayout, RecordLayout, Snapshot
 from xenabi.targets import TARGETS
-
-MINI = Path(__file__).parent / "data" / "trees" / "mini"
 
 
 def _rec(size: int, align: int, *fields: tuple[str, str, int, int],

@@ -8,8 +8,7 @@ across different typedefs.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from tests.minitree import MINI
 from xenabi.cparse import Converter, ParseMemo, parse_unit
 from xenabi.layout import Layouter
 from xenabi.model import RecordRef
@@ -17,8 +16,6 @@ from xenabi.preprocess import preprocess
 from xenabi.snapshot import compute, take_all
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import open_tree
-
-MINI = Path(__file__).parent / "data" / "trees" / "mini"
 
 
 def _model(conv: Converter) -> tuple[object, ...]:

@@ -4,18 +4,16 @@ file:line of every declaration, constants in their own C type, stable output."""
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
+from tests.minitree import MINI, copy_mini
 from tests.oracle.clang import evaluate_exprs
 from xenabi.cli import main
 from xenabi.snapshot import take
 from xenabi.targets import TARGETS
 from xenabi.tree import open_tree
 
-MINI = Path(__file__).parent / "data" / "trees" / "mini"
 XEN_H = (MINI / "xen/include/public/xen.h").read_text().splitlines()
 
 
@@ -90,8 +88,7 @@ def test_interface_version_of_each_view(mini):
 
 def test_dump_is_byte_identical_cold_and_warm(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    tree = tmp_path / "tree"
-    shutil.copytree(MINI, tree)
+    tree = copy_mini(tmp_path / "tree")
     outs = []
     for extra in (["--no-cache"], [], []):  # cold, then filling the cache, then from it
         assert main(["dump", "--xen-root", str(tree), "--arch", "arm64", *extra]) == 0

@@ -8,17 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.minitree import copy_mini
 from xenabi.errors import UsageError
 from xenabi.tree import find_tree, open_tree
-
-MINI = Path(__file__).parent / "data" / "trees" / "mini"
 
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    dest = tmp_path / "xen"
-    shutil.copytree(MINI, dest)
-    return dest
+    return copy_mini(tmp_path / "xen")
 
 
 def test_checkout_is_recognised(checkout):

@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import threading
 from pathlib import Path
 
 import pytest
 
+from tests.minitree import MINI, copy_mini
 from xenabi.cli import main
-
-MINI = Path(__file__).parent / "data" / "trees" / "mini"
 
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """A writable copy of the mini fixture tree."""
-    dest = tmp_path / "tree"
-    shutil.copytree(MINI, dest)
-    return dest
+    return copy_mini(tmp_path / "tree")
 
 
 def public(tree: Path) -> Path:

@@ -18,11 +18,10 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from xenabi.tree import XEN_ROOT_HELP
+
     group = parser.getgroup("xenabi", "Xen public ABI conformance")
-    group.addoption("--xen-root", metavar="DIR",
-                    help="the Xen tree to check (checkout, public headers dir or installed "
-                         "include dir); default: $XEN_ROOT, a checkout above the working "
-                         "directory, then the project's headers/xen-4.17")
+    group.addoption("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
     group.addoption("--xen-base", metavar="DIR",
                     help="a base tree to compare with (for the diff gate's tests)")
     group.addoption("--arch", action="append", metavar="ARCH",

@@ -25,6 +25,11 @@ INSTALLED_EXTRAS = ("evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h", "sys/", "
 
 DEFAULT_TREE = "xen-4.17"
 
+#: the help of ``--xen-root``, for the CLI and the pytest plugin alike
+XEN_ROOT_HELP = ("the Xen tree: a checkout, a public headers dir or an installed include dir "
+                 "(default: $XEN_ROOT, a checkout above the working directory, then the "
+                 f"project's headers/{DEFAULT_TREE})")
+
 
 @dataclass(frozen=True)
 class XenTree:

@@ -30,10 +30,9 @@ class _Parser(argparse.ArgumentParser):
 
 def add_tree_options(p: argparse.ArgumentParser) -> None:
     """Options every subcommand that reads a tree shares."""
-    p.add_argument("--xen-root", metavar="DIR",
-                   help="Xen checkout, public headers dir or installed include dir "
-                        "(default: $XEN_ROOT, a checkout above the working directory, "
-                        "then the project's headers/xen-4.17)")
+    from xenabi.tree import XEN_ROOT_HELP
+
+    p.add_argument("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
     p.add_argument("--no-cache", action="store_true",
                    help="compute everything afresh (to measure cold runs)")
 

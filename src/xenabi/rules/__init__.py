@@ -28,8 +28,8 @@ class Context:
 
     def each(self) -> Iterator[tuple[str, str, Snapshot]]:
         """(arch, view, snapshot) in a stable order."""
-        for (arch, view), snap in sorted(self.snapshots.items()):
-            yield arch, view, snap
+        for (name, view), snap in sorted(self.snapshots.items()):
+            yield name, view, snap
 
     @cached_property
     def docs(self) -> Any:
