@@ -249,4 +249,5 @@ def layout_source(c_text: str, arch: str) -> dict[str, object]:
     from xenabi.snapshot import record_layouts
 
     api = parse_text(c_text, TARGETS[arch])
-    return dict(record_layouts(api, TARGETS[arch]))
+    target = TARGETS[arch]
+    return dict(record_layouts(api, Layouter(target, api.records, api.typedefs)))

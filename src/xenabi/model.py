@@ -8,6 +8,7 @@ compared, and no stage can change what another stage computed.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
@@ -91,8 +92,12 @@ class Function:
 CType: TypeAlias = Scalar | Pointer | Array | RecordRef | EnumRef | TypedefRef | Function
 
 
-def spell(t: CType, api: Api | None = None) -> str:
-    """The C spelling of a type, as a snapshot shows it: ``uint8_t[16]``, ``struct foo *``."""
+@functools.cache
+def spell(t: CType) -> str:
+    """The C spelling of a type, as a snapshot shows it: ``uint8_t[16]``, ``struct foo *``.
+
+    Cached: a tree spells the same few thousand types over and over.
+    """
     match t:
         case Scalar(name) | TypedefRef(name):
             return name
@@ -100,13 +105,13 @@ def spell(t: CType, api: Api | None = None) -> str:
             # anonymous keys carry their position; the spelling must not
             return f"{key.split()[0]} {{...}}" if "<anonymous" in key else key
         case Pointer(Function() as f):
-            return f"{spell(f.result, api)} (*)({', '.join(spell(p, api) for p in f.params)})"
+            return f"{spell(f.result)} (*)({', '.join(spell(p) for p in f.params)})"
         case Pointer(target):
-            return f"{spell(target, api)} *"
+            return f"{spell(target)} *"
         case Array(element, length):
-            return f"{spell(element, api)}[{'' if length is None else length}]"
+            return f"{spell(element)}[{'' if length is None else length}]"
         case Function(result, params, _):
-            return f"{spell(result, api)} ()({', '.join(spell(p, api) for p in params)})"
+            return f"{spell(result)} ()({', '.join(spell(p) for p in params)})"
     raise AssertionError(t)
 
 

@@ -25,16 +25,15 @@ from xenabi.layout import Layouter
 from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
                           TypedefLayout, spell)
 from xenabi.preprocess import preprocess
-from xenabi.targets import TARGETS, VIEWS, Target
+from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
 def _public(file: str) -> bool:
     return not file.startswith(("/", "<"))
 
 
-def record_layouts(api: Api, target: Target) -> Iterator[tuple[str, RecordLayout]]:
+def record_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, RecordLayout]]:
     """Every record a snapshot lists, keyed as DESIGN.md says, with its layout."""
-    lay = Layouter(target, api.records, api.typedefs)
     for key, rec in api.records.items():
         if not _public(rec.coord.file):
             continue
@@ -50,8 +49,7 @@ def record_layouts(api: Api, target: Target) -> Iterator[tuple[str, RecordLayout
                                  rec.coord.line, fields)
 
 
-def _typedef_layouts(api: Api, target: Target) -> Iterator[tuple[str, TypedefLayout]]:
-    lay = Layouter(target, api.records, api.typedefs)
+def _typedef_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, TypedefLayout]]:
     for name, td in api.typedefs.items():
         if not _public(td.coord.file):
             continue
@@ -100,7 +98,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             conv = parse_unit(unit.text, target, unit.public_dir, memo)
             headers = dict(unit.headers)
             api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
-            records = dict(record_layouts(api, target))
+            records = dict(record_layouts(api, conv.layouter))
             constants = _constants(conv, api, headers)
         except HeaderError as e:
             header = e.where.split(":")[0]
@@ -112,7 +110,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
                 known[header] = HeaderStatus(Status.FAILED, str(e))
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
-                        dict(_typedef_layouts(api, target)), headers)
+                        dict(_typedef_layouts(api, conv.layouter)), headers)
     raise AssertionError("a header failed twice")
 
 
