@@ -16,9 +16,11 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from xenabi import waivers as waivers_mod
 from xenabi.model import Finding, Severity, Snapshot, Status
@@ -96,11 +98,13 @@ class Report:
 
 
 def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-             rules: Iterable[str] | None = None, *, use_cache: bool = True) -> list[Finding]:
+             rules: Iterable[str] | None = None, *, use_cache: bool = True,
+             docs: Future[Any] | None = None) -> list[Finding]:
     """What ``rules`` (default: every registered rule) find, merged; failed headers included.
-    ``use_cache`` False has the rules read everything afresh (the docs too)."""
+    ``use_cache`` False has the rules read everything afresh (the docs too); ``docs``
+    are the docs already being read (:func:`xenabi.rules.read_docs_early`)."""
     chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
-    raw = run_rules(Context(tree, snapshots, use_cache), only=chosen)
+    raw = run_rules(Context(tree, snapshots, use_cache, docs), only=chosen)
     raw.extend(header_failures(tree, snapshots))
     return merge(raw)
 

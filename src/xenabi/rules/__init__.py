@@ -9,6 +9,7 @@ the bottom of this file: that import list is the one place a rule is enabled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -21,10 +22,11 @@ class Context:
     """What rules read: one tree, its snapshots by (arch, view), and lazily its docs."""
 
     def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-                 use_cache: bool = True) -> None:
+                 use_cache: bool = True, docs: Future[Any] | None = None) -> None:
         self.tree = tree
         self.snapshots = snapshots
         self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
+        self._docs = docs  #: the docs already being read (:func:`read_docs_early`)
 
     def each(self) -> Iterator[tuple[str, str, Snapshot]]:
         """(arch, view, snapshot) in a stable order."""
@@ -34,9 +36,22 @@ class Context:
     @cached_property
     def docs(self) -> Any:
         """The tree's pandoc documents, parsed once per run (None without docs/)."""
+        if self._docs is not None:
+            return self._docs.result()
         from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
 
         return load_docs(self.tree, cache=self.use_cache)
+
+
+def read_docs_early(pool: Executor, tree: XenTree, rules: Iterable[str],
+                    use_cache: bool = True) -> Future[Any] | None:
+    """Start reading the docs in ``pool`` when one of ``rules`` needs them, so that
+    pandoc runs while the snapshots are computed."""
+    if tree.docs is None or not any(REGISTRY[r].needs_docs for r in rules):
+        return None
+    from xenabi.docs import load_docs
+
+    return pool.submit(load_docs, tree, cache=use_cache)
 
 
 RuleFn = Callable[[Context], Iterable[Finding]]
@@ -47,17 +62,18 @@ class Rule:
     id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
     summary: str  #: one line for ``xenabi rules`` and the README
     fn: RuleFn
+    needs_docs: bool = False  #: reads ``ctx.docs`` (pandoc)
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str) -> Callable[[RuleFn], RuleFn]:
+def rule(rule_id: str, summary: str, *, needs_docs: bool = False) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
 
     def register(fn: RuleFn) -> RuleFn:
         assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
-        REGISTRY[rule_id] = Rule(rule_id, summary, fn)
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs_docs)
         return fn
 
     return register

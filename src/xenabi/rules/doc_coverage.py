@@ -91,7 +91,8 @@ def _family(index: SymbolIndex, name: str) -> Family | None:
     return (fam, c.header) if fam and c else None
 
 
-@rule("doc-coverage", "members of documented families that no doc mentions (information)")
+@rule("doc-coverage", "members of documented families that no doc mentions (information)",
+      needs_docs=True)
 def doc_coverage(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:

@@ -38,7 +38,8 @@ def context_index(ctx: Context) -> SymbolIndex:
     return _INDEXES[ctx]
 
 
-@rule("doc-refs", "identifiers and header paths that the pandoc docs name exist")
+@rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",
+      needs_docs=True)
 def doc_refs(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:

@@ -21,7 +21,8 @@ from xenabi.rules.doc_refs import context_index
 from xenabi.tree import XenTree
 
 
-@rule("doc-semantics", "what a doc states about a symbol fits what the header defines")
+@rule("doc-semantics", "what a doc states about a symbol fits what the header defines",
+      needs_docs=True)
 def doc_semantics(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:
