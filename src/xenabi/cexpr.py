@@ -1139,12 +1139,29 @@ def evaluate(expr: Expr, target: Target, env: Env) -> CInt:
     return _Evaluator(target, env).eval(expr, True)
 
 
+#: the only words an expansion may hold for its value to depend on the target alone
+_TARGET_WORDS = frozenset({"char", "short", "int", "long", "signed", "unsigned", "_Bool",
+                           "sizeof", "_Alignof", "__alignof__"})
+
+#: (target, expansion) -> value, for expansions of literals, operators and scalar types:
+#: most of Xen's macros, the same in every view of a target
+_PLAIN_VALUES: dict[tuple[str, tuple[str, ...]], CInt] = {}
+
+
 def evaluate_macro(name: str, macros: Mapping[str, MacroDef], target: Target, env: Env,
                    types: TypeNames) -> CInt:
     """The value of the object-like macro ``name``: :func:`expand`, :func:`parse`,
     :func:`evaluate`."""
     tokens = expand(name, macros)
+    key = None
+    if all(t.kind != "ident" or t.text in _TARGET_WORDS for t in tokens):
+        key = (target.name, tuple(t.text for t in tokens))
+        if key in _PLAIN_VALUES:
+            return _PLAIN_VALUES[key]
     try:
-        return evaluate(parse(tokens, types), target, env)
+        value = evaluate(parse(tokens, types), target, env)
     except ExprError as e:
         raise ExprError(f"macro {name}: {e}") from None
+    if key is not None:
+        _PLAIN_VALUES[key] = value
+    return value
