@@ -86,7 +86,7 @@ def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
     return sorted(found, key=lambda f: (f.file or "", f.line or 0, f.rule, f.message))
 
 
-# The rules, one module per concern. Importing a module registers its rules.
-# (Modules are added here as they land.)
+# The rules, one module per concern: importing a module registers its rules, so this
+# list is the one place a rule is enabled.
 from xenabi.rules import flags, unique, arch, compat, holes, refsize, doc_layout  # noqa: E402,F401
 from xenabi.rules import doc_refs, doc_semantics, doc_coverage  # noqa: E402,F401
