@@ -348,7 +348,7 @@ class Snapshot:
 
 
 # --------------------------------------------------------------------------
-# Findings and changes (what rules and diffs report)
+# Findings (what rules report)
 
 
 class Severity(str, enum.Enum):
@@ -383,27 +383,3 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
                 "file": self.file, "line": self.line, "symbols": list(self.symbols),
                 "arches": list(self.arches), "views": list(self.views), "waived": self.waived}
-
-
-class ChangeClass(str, enum.Enum):
-    BREAKING = "breaking"
-    COMPATIBLE = "compatible"
-    SUSPICIOUS = "suspicious"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One difference between two versions of the ABI (``constant-added``, ``field-offset-changed``...)."""
-
-    kind: str
-    cls: ChangeClass
-    symbol: str
-    message: str
-    arches: tuple[str, ...] = ()
-    file: str | None = None
-    line: int | None = None
-
-    def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "class": self.cls.value, "symbol": self.symbol,
-                "message": self.message, "arches": list(self.arches),
-                "file": self.file, "line": self.line}

@@ -98,9 +98,6 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            unnamed_bitfield_aligns_record=True),
 )})
 
-#: every arch-specific header family, so a target can tell which ones are not its own
-ALL_ARCH_HEADERS: tuple[str, ...] = tuple(sorted({h for t in TARGETS.values() for h in t.arch_headers}))
-
 VIEWS: tuple[str, ...] = ("tools", "guest")
 
 
