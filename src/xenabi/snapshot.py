@@ -229,8 +229,11 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
     if len(work) <= 1:
         done = [_take_batch(w) for w in work]
     else:
-        with ProcessPoolExecutor(len(work)) as pool:
-            done = list(pool.map(_take_batch, work))
+        # the last batch is computed here rather than pickled back from a worker
+        with ProcessPoolExecutor(len(work) - 1) as pool:
+            others = pool.map(_take_batch, work[:-1])
+            last = _take_batch(work[-1])
+            done = [*others, last]
     return {p: snap for batch, snaps in zip(batches, done) for p, snap in zip(batch, snaps)}
 
 
