@@ -3,14 +3,18 @@ ASTs cached by content, and every token's source line found in the source text."
 
 from __future__ import annotations
 
+import gc
+import os
 import stat
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from xenabi.docs import Document, read_documents
 from xenabi.docs.facts import document
-from xenabi.docs.pandoc import Blocks, find_pandoc, parse_documents
+from xenabi.docs.pandoc import Blocks, PandocRun, find_pandoc, parse_documents
 from xenabi.errors import UsageError
 
 
@@ -102,6 +106,25 @@ def test_pandoc_failure_is_one_line(tmp_path: Path) -> None:
     broken.chmod(0o755)
     with pytest.raises(UsageError, match=r"pandoc failed \(exit 3\): pandoc: something broke"):
         parse_documents({"a.pandoc": "x\n"}, broken)
+
+
+def test_abandoned_run_leaves_no_process_and_no_files(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check that fails on the headers while pandoc still runs must not leave it behind."""
+    slow = tmp_path / "pandoc"
+    slow.write_text(f'#!/bin/sh\necho $$ > "{tmp_path}/pid"\nexec sleep 60\n')
+    slow.chmod(0o755)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    run = PandocRun({"a.pandoc": "x\n"}, slow)
+    while not (tmp_path / "pid").exists() or not (tmp_path / "pid").read_text().strip():
+        time.sleep(0.01)
+    pid = int((tmp_path / "pid").read_text())
+    del run
+    gc.collect()
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 # -- source lines ----------------------------------------------------------------

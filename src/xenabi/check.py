@@ -16,11 +16,10 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from xenabi import waivers as waivers_mod
 from xenabi.model import Finding, Severity, Snapshot, Status
@@ -28,6 +27,9 @@ from xenabi.rules import REGISTRY, Context, run_rules
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
+
+if TYPE_CHECKING:
+    from xenabi.docs import Reading
 
 HEADERS_RULE = "headers"
 
@@ -99,7 +101,7 @@ class Report:
 
 def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
              rules: Iterable[str] | None = None, *, use_cache: bool = True,
-             docs: Future[Any] | None = None) -> list[Finding]:
+             docs: Reading | None = None) -> list[Finding]:
     """What ``rules`` (default: every registered rule) find, merged; failed headers included.
     ``use_cache`` False has the rules read everything afresh (the docs too); ``docs``
     are the docs already being read (:func:`xenabi.rules.read_docs_early`)."""

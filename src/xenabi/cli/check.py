@@ -15,7 +15,6 @@ everything.
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ThreadPoolExecutor
 
 from xenabi.model import Severity
 from xenabi.targets import TARGETS, VIEWS
@@ -75,12 +74,10 @@ def execute(args: argparse.Namespace) -> int:
     cached = None if args.no_cache else cache_path(tree, arches, views, rules)
     found = load_cached(cached) if cached is not None else None
     if found is None:
-        # pandoc reads the docs in a thread of this process while the snapshots are
-        # computed in worker processes
-        with ThreadPoolExecutor(1) as pool:
-            docs = read_docs_early(pool, tree, rules, use_cache=not args.no_cache)
-            snaps = take_all(tree, arches, views, use_cache=not args.no_cache)
-            found = findings(tree, snaps, rules, use_cache=not args.no_cache, docs=docs)
+        # pandoc reads the docs while the snapshots are computed
+        docs = read_docs_early(tree, rules, use_cache=not args.no_cache)
+        snaps = take_all(tree, arches, views, use_cache=not args.no_cache)
+        found = findings(tree, snaps, rules, use_cache=not args.no_cache, docs=docs)
         if cached is not None:
             store_cached(cached, found)
     result = judge(found, waivers, arches, views, rules)

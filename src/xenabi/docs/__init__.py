@@ -10,17 +10,18 @@ What the runs of text name (:mod:`xenabi.docs.refs`) and state
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from xenabi.docs import cache as _cache
 from xenabi.docs.facts import CodeBlock, CodeSpan, DocSet, Document, Text, document
-from xenabi.docs.pandoc import find_pandoc, identity, parse_documents
+from xenabi.docs.pandoc import PandocRun, find_pandoc, identity
 from xenabi.errors import UsageError
 from xenabi.tree import XenTree
 
-__all__ = ["CodeBlock", "CodeSpan", "DocSet", "Document", "Text", "load_docs", "read_documents"]
+__all__ = ["CodeBlock", "CodeSpan", "DocSet", "Document", "Reading", "Text", "load_docs",
+           "read_documents", "start_loading"]
 
 
 def load_docs(tree: XenTree, *, cache: bool = True) -> DocSet | None:
@@ -29,36 +30,58 @@ def load_docs(tree: XenTree, *, cache: bool = True) -> DocSet | None:
     ``cache`` False (or ``XENABI_NO_CACHE`` in the environment) parses every
     document afresh, so that a cold run can be measured.
     """
+    reading = start_loading(tree, cache=cache)
+    return reading.result() if reading is not None else None
+
+
+def start_loading(tree: XenTree, *, cache: bool = True) -> Reading | None:
+    """Like :func:`load_docs`, but returns as soon as pandoc has started."""
     if tree.docs is None:
         return None
     texts = {p.relative_to(tree.root).as_posix(): _read(tree.root, p)
              for p in sorted(tree.docs.rglob("*.pandoc"))}
-    return read_documents(texts, cache=cache)
+    return Reading(texts, cache=cache)
 
 
 def read_documents(texts: Mapping[str, str], *, cache: bool = True) -> DocSet:
-    """Documents from their texts, by path (what :func:`load_docs` does after reading files).
+    """Documents from their texts, by path (what :func:`load_docs` does after reading files)."""
+    return Reading(texts, cache=cache).result()
 
-    Documents in the cache are taken from it; the others go to one pandoc run.
-    """
-    binary = find_pandoc()
-    where = _cache.cache_dir() if cache else None
-    keys = {path: _cache.key(identity(binary), text) for path, text in texts.items()}
-    docs: dict[str, Document] = {}
-    if where is not None:
-        for path in texts:
-            hit = _cache.get(where, keys[path], path)
-            if hit is not None:
-                docs[path] = hit
-    missing = {path: text for path, text in texts.items() if path not in docs}
-    start = time.perf_counter()
-    asts = parse_documents(missing, binary)
-    spent = time.perf_counter() - start if missing else 0.0
-    for path, blocks in asts.items():
-        docs[path] = document(path, texts[path], blocks)
-        if where:
-            _cache.put(where, keys[path], docs[path])
-    return DocSet(tuple(docs[path] for path in texts), spent)
+
+class Reading:
+    """Documents being read: those in the cache at once, the others by one pandoc process
+    and a thread that turns its output into facts, both working while the caller does
+    something else."""
+
+    def __init__(self, texts: Mapping[str, str], *, cache: bool = True) -> None:
+        binary = find_pandoc()
+        self.texts = dict(texts)
+        self._where = _cache.cache_dir() if cache else None
+        self._keys = {path: _cache.key(identity(binary), text) for path, text in texts.items()}
+        self._docs: dict[str, Document] = {}
+        if self._where is not None:
+            for path in texts:
+                hit = _cache.get(self._where, self._keys[path], path)
+                if hit is not None:
+                    self._docs[path] = hit
+        missing = {path: text for path, text in texts.items() if path not in self._docs}
+        run = PandocRun(missing, binary) if missing else None
+        pool = ThreadPoolExecutor(1)
+        self._done = pool.submit(self._finish, run)
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+    def _finish(self, run: PandocRun | None) -> DocSet:
+        if run is not None:
+            for path, blocks in run.result().items():
+                doc = self._docs[path] = document(path, self.texts[path], blocks)
+                if self._where is not None:
+                    _cache.put(self._where, self._keys[path], doc)
+        return DocSet(tuple(self._docs[path] for path in self.texts),
+                      run.cpu_seconds if run is not None else 0.0)
+
+    def result(self) -> DocSet:
+        """Every document, in the order of the texts (waits for pandoc)."""
+        return self._done.result()
 
 
 def _read(root: Path, path: Path) -> str:

@@ -95,7 +95,7 @@ class DocSet:
     """Every document of a tree, and what reading them cost."""
 
     documents: tuple[Document, ...]
-    #: wall time pandoc ran this run (0 when every document came from the cache)
+    #: pandoc's CPU time this run (0 when every document came from the cache)
     pandoc_seconds: float = 0.0
 
     def __iter__(self) -> Iterator[Document]:

@@ -2,26 +2,35 @@
 
 This is the only module that runs pandoc. Each document is read with pandoc's
 own ``markdown`` reader, as Xen's docs build reads it. The documents travel in
-one process: each is wrapped in a fenced code block of the standard input, and
-a small Lua filter hands every block's text to ``pandoc.read(text,
+one process: each is wrapped in a fenced code block of one input file, and a
+small Lua filter hands every block's text to ``pandoc.read(text,
 "markdown")``, so each document is still parsed on its own (its reference
 links, footnotes and title block do not leak into the next one). What is
 read is cached by :mod:`xenabi.docs.cache`; a run whose documents are all
 cached starts no process at all.
 
+:class:`PandocRun` starts pandoc and returns at once, so that pandoc works
+while the caller computes snapshots; its input, output and errors are files
+in a temporary directory, so that no pipe can fill up while nobody reads it.
+
 Which pandoc: ``$XENABI_PANDOC`` if set, else the binary the ``pypandoc-binary``
 wheel ships (a pinned pandoc, the same on every CI machine and installable
 without root), else ``pandoc`` on ``PATH`` (Debian's package works as well).
+The wheel's binary is found beside the ``pypandoc`` package without importing
+it: ``pypandoc.get_pandoc_path()`` runs every pandoc it can find to compare
+their versions, which costs more than reading a small document.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,12 +57,11 @@ def find_pandoc() -> Path:
         if not Path(explicit).is_file():
             raise UsageError(f"XENABI_PANDOC={explicit}: no such file")
         return Path(explicit)
-    try:
-        import pypandoc
-
-        return Path(pypandoc.get_pandoc_path())
-    except (ImportError, OSError):
-        pass
+    spec = importlib.util.find_spec("pypandoc")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        bundled = Path(folder) / "files" / "pandoc"  # where pypandoc-binary puts it
+        if os.access(bundled, os.X_OK):
+            return bundled
     found = shutil.which("pandoc")
     if found is None:
         raise UsageError("pandoc not found: install the pypandoc-binary wheel "
@@ -71,27 +79,60 @@ def identity(binary: Path) -> str:
     return f"{real}:{st.st_size}:{st.st_mtime_ns}"
 
 
+class PandocRun:
+    """One pandoc process reading many documents; :meth:`result` waits for it."""
+
+    def __init__(self, texts: Mapping[str, str], binary: Path) -> None:
+        self.names = list(texts)
+        self.binary = binary
+        self._dir = Path(tempfile.mkdtemp(prefix="xenabi-pandoc-"))
+        (self._dir / "filter.lua").write_text(_FILTER)
+        (self._dir / "in.md").write_text(
+            "\n".join(_wrap(f"d{i}", texts[name]) for i, name in enumerate(self.names)),
+            encoding="utf-8")
+        try:
+            with open(self._dir / "err", "wb") as err:
+                self._proc = subprocess.Popen(
+                    [str(binary), "-f", "markdown", "-t", "json", "--lua-filter", "filter.lua",
+                     "-o", "out.json", "in.md"],
+                    cwd=self._dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=err)
+        except OSError as e:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise UsageError(f"{binary}: cannot run pandoc: {e.strerror}") from None
+        # a run abandoned by an error elsewhere leaves no process and no files behind
+        self._finalizer = weakref.finalize(self, _abandon, self._proc, self._dir)
+        self.cpu_seconds = 0.0  #: pandoc's own user and system time, once it has ended
+
+    def result(self) -> dict[str, Blocks]:
+        """Each document's blocks, by the names the texts had."""
+        _, status, usage = os.wait4(self._proc.pid, 0)
+        self._proc.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
+        try:
+            if self._proc.returncode != 0:
+                text = (self._dir / "err").read_text(encoding="utf-8", errors="replace")
+                reason = (text.strip().splitlines() or ["no message"])[-1]
+                raise UsageError(f"{self.binary}: pandoc failed (exit {self._proc.returncode}): "
+                                 f"{reason}")
+            out = json.loads((self._dir / "out.json").read_text(encoding="utf-8"))
+        finally:
+            self._finalizer()
+        divs = {b["c"][0][0]: b["c"][1] for b in out["blocks"]
+                if b["t"] == "Div" and "xenabi-doc" in b["c"][0][1]}
+        return {name: divs[f"d{i}"] for i, name in enumerate(self.names)}
+
+
+def _abandon(proc: subprocess.Popen[bytes], folder: Path) -> None:
+    if proc.returncode is None:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def parse_documents(texts: Mapping[str, str], binary: Path) -> dict[str, Blocks]:
     """Each document's blocks, by the same name as ``texts``: one pandoc process for all."""
-    if not texts:
-        return {}
-    names = list(texts)
-    stdin = "\n".join(_wrap(f"d{i}", texts[name]) for i, name in enumerate(names))
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(_FILTER)
-    try:
-        proc = subprocess.run([str(binary), "-f", "markdown", "-t", "json", "--lua-filter", f.name],
-                              input=stdin, capture_output=True, text=True, encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"{binary}: cannot run pandoc: {e.strerror}") from None
-    finally:
-        os.unlink(f.name)
-    if proc.returncode != 0:
-        reason = (proc.stderr.strip().splitlines() or ["no message"])[-1]
-        raise UsageError(f"{binary}: pandoc failed (exit {proc.returncode}): {reason}")
-    divs = {b["c"][0][0]: b["c"][1] for b in json.loads(proc.stdout)["blocks"]
-            if b["t"] == "Div" and "xenabi-doc" in b["c"][0][1]}
-    return {name: divs[f"d{i}"] for i, name in enumerate(names)}
+    return PandocRun(texts, binary).result() if texts else {}
 
 
 def _wrap(ident: str, text: str) -> str:

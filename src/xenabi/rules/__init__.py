@@ -9,20 +9,22 @@ the bottom of this file: that import list is the one place a rule is enabled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
 from xenabi.model import Finding, Snapshot
 from xenabi.tree import XenTree
+
+if TYPE_CHECKING:  # the docs package (and pandoc) load only when a docs rule runs
+    from xenabi.docs import DocSet, Reading
 
 
 class Context:
     """What rules read: one tree, its snapshots by (arch, view), and lazily its docs."""
 
     def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-                 use_cache: bool = True, docs: Future[Any] | None = None) -> None:
+                 use_cache: bool = True, docs: Reading | None = None) -> None:
         self.tree = tree
         self.snapshots = snapshots
         self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
@@ -34,7 +36,7 @@ class Context:
             yield name, view, snap
 
     @cached_property
-    def docs(self) -> Any:
+    def docs(self) -> DocSet | None:
         """The tree's pandoc documents, parsed once per run (None without docs/)."""
         if self._docs is not None:
             return self._docs.result()
@@ -43,15 +45,15 @@ class Context:
         return load_docs(self.tree, cache=self.use_cache)
 
 
-def read_docs_early(pool: Executor, tree: XenTree, rules: Iterable[str],
-                    use_cache: bool = True) -> Future[Any] | None:
-    """Start reading the docs in ``pool`` when one of ``rules`` needs them, so that
-    pandoc runs while the snapshots are computed."""
+def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True
+                    ) -> Reading | None:
+    """Start pandoc on the docs when one of ``rules`` needs them, so that it runs while
+    the snapshots are computed."""
     if tree.docs is None or not any(REGISTRY[r].needs_docs for r in rules):
         return None
-    from xenabi.docs import load_docs
+    from xenabi.docs import start_loading
 
-    return pool.submit(load_docs, tree, cache=use_cache)
+    return start_loading(tree, cache=use_cache)
 
 
 RuleFn = Callable[[Context], Iterable[Finding]]

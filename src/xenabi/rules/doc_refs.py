@@ -169,7 +169,7 @@ class Census:
             return ", ".join(f"{getattr(k, 'value', k)} {n}" for k, n in
                              sorted(c.items(), key=lambda kv: -kv[1]))
 
-        return [f"documents: {self.documents} (pandoc {self.pandoc_seconds:.2f} s)",
+        return [f"documents: {self.documents} (pandoc {self.pandoc_seconds:.2f} s of CPU)",
                 f"code spans: {sum(self.spans.values())} ({counts(self.spans)})",
                 f"checked: {sum(self.claimed.values())} ({counts(self.claimed)}); "
                 f"{self.unresolved} do not resolve",
