@@ -13,10 +13,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 from xenabi import cexpr
 from xenabi.cparse import Converter, ParseMemo, build_api, parse_unit
@@ -28,12 +29,36 @@ from xenabi.preprocess import preprocess
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
+_V = TypeVar("_V")
+
+
+def _same(value: _V) -> _V:
+    return value
+
+
 def _public(file: str) -> bool:
     return not file.startswith(("/", "<"))
 
 
-def record_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, RecordLayout]]:
+class Batch:
+    """What the target-views one process computes share: the parse of their common
+    declarations, and one copy of each equal layout and constant. Shared values make
+    a worker's snapshots pickle each value once, and comparisons across targets find
+    equal values identical before comparing their fields."""
+
+    def __init__(self) -> None:
+        self.parse = ParseMemo()
+        self._values: dict[object, object] = {}
+
+    def keep(self, value: _V) -> _V:
+        """``value``, or the equal value kept before."""
+        return self._values.setdefault(value, value)  # type: ignore[return-value]
+
+
+def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
+                   ) -> Iterator[tuple[str, RecordLayout]]:
     """Every record a snapshot lists, keyed as DESIGN.md says, with its layout."""
+    keep = batch.keep if batch is not None else _same
     for key, rec in api.records.items():
         if not _public(rec.coord.file):
             continue
@@ -45,11 +70,12 @@ def record_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, RecordLayout]
             fields = lay.designators(key)
         except XenAbiError as e:
             raise HeaderError(str(rec.coord), f"{name}: {e}") from None
-        yield name, RecordLayout(rec.kind, shape.size, shape.align, rec.coord.file,
-                                 rec.coord.line, fields)
+        yield name, keep(RecordLayout(rec.kind, shape.size, shape.align, rec.coord.file,
+                                      rec.coord.line, tuple(keep(f) for f in fields)))
 
 
-def _typedef_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, TypedefLayout]]:
+def _typedef_layouts(api: Api, lay: Layouter, keep: Callable[[_V], _V]
+                     ) -> Iterator[tuple[str, TypedefLayout]]:
     for name, td in api.typedefs.items():
         if not _public(td.coord.file):
             continue
@@ -60,21 +86,24 @@ def _typedef_layouts(api: Api, lay: Layouter) -> Iterator[tuple[str, TypedefLayo
             size, align = shape.size, shape.align
         except XenAbiError:
             size = align = None
-        yield name, TypedefLayout(spell(td.type), size, align, td.coord.file, td.coord.line)
+        yield name, keep(TypedefLayout(spell(td.type), size, align, td.coord.file,
+                                       td.coord.line))
 
 
-def _constants(conv: Converter, api: Api,
-               headers: dict[str, HeaderStatus]) -> dict[str, Constant]:
+def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
+               keep: Callable[[_V], _V]) -> dict[str, Constant]:
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
         if _public(en.coord.file):
-            out[name] = Constant(en.value, "enumerator", en.coord.file, en.coord.line, "int")
+            out[name] = keep(Constant(en.value, "enumerator", en.coord.file, en.coord.line,
+                                      "int"))
     for name, m in api.macros.items():
         if m.params is not None or not _public(m.coord.file):
             continue
         body = m.body.strip()
         if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
-            out[name] = Constant(body[1:-1], "string", m.coord.file, m.coord.line, "char[]", body)
+            out[name] = keep(Constant(body[1:-1], "string", m.coord.file, m.coord.line,
+                                      "char[]", body))
             continue
         try:
             v = cexpr.evaluate_macro(name, api.macros, conv.target, conv.env, conv.env)
@@ -83,23 +112,25 @@ def _constants(conv: Converter, api: Api,
             continue
         except (cexpr.ExprError, XenAbiError):
             continue  # not an integer constant expression: a type, a statement, a guard
-        out[name] = Constant(v.value, "macro", m.coord.file, m.coord.line, v.ctype, body)
+        out[name] = keep(Constant(v.value, "macro", m.coord.file, m.coord.line, v.ctype, body))
     return out
 
 
 def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
-            memo: ParseMemo | None = None) -> Snapshot:
-    """One target and view, computed from scratch (declarations in ``memo`` are not parsed again)."""
+            batch: Batch | None = None) -> Snapshot:
+    """One target and view, computed from scratch (what ``batch`` parsed is not parsed again)."""
+    keep = batch.keep if batch is not None else _same
     target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         try:
-            conv = parse_unit(unit.text, target, unit.public_dir, memo)
+            conv = parse_unit(unit.text, target, unit.public_dir,
+                              batch.parse if batch is not None else None)
             headers = dict(unit.headers)
             api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
-            records = dict(record_layouts(api, conv.layouter))
-            constants = _constants(conv, api, headers)
+            records = dict(record_layouts(api, conv.layouter, batch))
+            constants = _constants(conv, api, headers, keep)
         except HeaderError as e:
             header = e.where.split(":")[0]
             if header not in unit.headers:
@@ -110,7 +141,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
                 known[header] = HeaderStatus(Status.FAILED, str(e))
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
-                        dict(_typedef_layouts(api, conv.layouter)), headers)
+                        dict(_typedef_layouts(api, conv.layouter, keep)), headers)
     raise AssertionError("a header failed twice")
 
 
@@ -167,13 +198,13 @@ def _from_body(text: str, arch: str, view: str) -> Snapshot:
 
 
 def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
-         use_cache: bool = True, memo: ParseMemo | None = None) -> Snapshot:
+         use_cache: bool = True, batch: Batch | None = None) -> Snapshot:
     """The snapshot of one target and view, from the cache when it has it."""
     _check_names([(arch, view)])
     path = _cache_path(tree, arch, view, interface_version) if use_cache else None
     if path is not None and path.is_file():
         return _from_body(path.read_text(), arch, view)
-    snap = compute(tree, arch, view, interface_version, memo)
+    snap = compute(tree, arch, view, interface_version, batch)
     if path is not None:
         _write_atomic(path, body_text(snap))
     return snap
@@ -182,8 +213,8 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
 def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]) -> list[Snapshot]:
     """Several target-views in one process, parsing the declarations they share once."""
     tree, pairs, version, use_cache = args
-    memo = ParseMemo()
-    return [take(tree, a, v, interface_version=version, use_cache=use_cache, memo=memo)
+    batch = Batch()
+    return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch)
             for a, v in pairs]
 
 
