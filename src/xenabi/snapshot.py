@@ -13,11 +13,11 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from xenabi import cexpr
 from xenabi.cparse import Converter, ParseMemo, build_api, parse_unit
@@ -30,6 +30,10 @@ from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
 _V = TypeVar("_V")
+
+
+class Keep(Protocol):
+    def __call__(self, value: _V, /) -> _V: ...
 
 
 def _same(value: _V) -> _V:
@@ -74,7 +78,7 @@ def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
                                       rec.coord.line, tuple(keep(f) for f in fields)))
 
 
-def _typedef_layouts(api: Api, lay: Layouter, keep: Callable[[_V], _V]
+def _typedef_layouts(api: Api, lay: Layouter, keep: Keep
                      ) -> Iterator[tuple[str, TypedefLayout]]:
     for name, td in api.typedefs.items():
         if not _public(td.coord.file):
@@ -91,7 +95,7 @@ def _typedef_layouts(api: Api, lay: Layouter, keep: Callable[[_V], _V]
 
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
-               keep: Callable[[_V], _V]) -> dict[str, Constant]:
+               keep: Keep) -> dict[str, Constant]:
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
         if _public(en.coord.file):
