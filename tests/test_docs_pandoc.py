@@ -14,6 +14,7 @@ import pytest
 
 from xenabi.docs import Document, read_documents
 from xenabi.docs.facts import document
+from xenabi.docs.lines import LineFinder
 from xenabi.docs.pandoc import Blocks, PandocRun, find_pandoc, parse_documents
 from xenabi.errors import UsageError
 
@@ -169,6 +170,43 @@ def test_words_and_code_blocks_have_their_lines(lines_doc: Document) -> None:
     assert para.line_at(para.text.index("crosses")) == 5
     assert [(b.text.splitlines()[0], b.line) for b in lines_doc.code_blocks] == [
         ("code block line", 13)]
+
+
+FENCES = """\
+Intro ``a `tick` and
+more`` then ``` `x` ``` and `a\tb` end.
+
+Repeated `same span` twice: `same span`.
+
+[^n]: An early note with `a note span` in it.
+
+<!-- `last span here` -->
+
+Footnote[^n] then `after  note`, `a note span`.
+
+A `last span
+here` to end.
+"""
+
+
+def test_code_span_lines_through_fences_tabs_and_notes() -> None:
+    doc = read_documents({"fences.pandoc": FENCES}, cache=False).documents[0]
+    assert [(c.text, c.line) for c in doc.codes()] == [
+        # wider fences around backticks, across a line break; a tab pandoc expanded
+        ("a `tick` and more", 1), ("`x`", 2), ("a  b", 2),
+        # the same span twice on one line: each its own
+        ("same span", 4), ("same span", 4),
+        ("after  note", 10), ("a note span", 10),
+        # a note defined before its use is found above the cursor, and the
+        # cursor stays (the copy in the comment at line 8 is not taken next)
+        ("a note span", 6), ("last span here", 12)]
+
+
+def test_code_span_fence_is_any_part_of_a_backtick_run() -> None:
+    finder = LineFinder("a\n``x y`\n`` `y z` ``\n`p  q``\n")
+    assert finder.code("x y") == 2  # closed by one backtick: the fence is the second
+    assert finder.code("`y z`") == 3
+    assert finder.code("p q") == 4  # closed by the first of two backticks
 
 
 def test_source_not_utf8_is_unusable_input(tmp_path: Path) -> None:

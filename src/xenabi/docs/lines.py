@@ -8,12 +8,17 @@ since pandoc turns a line break inside a span into a space), which makes its
 line exact. A word is searched only a short way ahead, because pandoc may have
 rewritten it (smart quotes, escapes, entities): a word not found nearby leaves
 the cursor where it was rather than jumping to an unrelated later copy.
+
+Everything is found with ``str.find`` and ``str.startswith``, not with a
+pattern compiled per span or block: a run has hundreds of them, more than
+``re`` caches, and compiling them cost more than the rest of the search.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 
 #: how far ahead a word may be; past this a rewritten word is more likely than a long gap
 _WORD_WINDOW = 400
@@ -21,6 +26,18 @@ _WORD_WINDOW = 400
 #: what pandoc's ``smart`` extension wrote back into what the source has
 _UNSMART = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
                           "\u2013": "--", "\u2014": "---", "\u2026": "..."})
+
+#: the whitespace between two pieces of a span or block (what ``str.split`` splits on)
+_SPACE = re.compile(r"\s+")
+
+#: the whitespace allowed between a code span's backticks and its content
+_PADDING = " \t\n"
+
+#: where a match was found: its start and end offsets
+_Match = tuple[int, int]
+
+#: a way of finding ``pieces`` in ``text[lo:hi]``: as a code span, or as a block's first line
+_Finder = Callable[[list[str], int, int], _Match | None]
 
 
 class LineFinder:
@@ -37,16 +54,16 @@ class LineFinder:
 
     def code(self, content: str) -> int:
         """The line of the code span whose content pandoc gives as ``content``."""
-        if content and content == "".join(content.split()):
-            # the common case, found without compiling a pattern for it
+        pieces = content.split()
+        if not pieces:
+            return self.line()
+        if pieces[0] == content:
+            # the common case: the span exactly as pandoc gives it
             at = self.text.find(f"`{content}`", self.pos)
             if at >= 0:
                 self.pos = at + len(content) + 2
                 return self.line(at)
-        body = _loose(content)
-        if not body:
-            return self.line()
-        return self._seek(re.compile(r"(`+)[ \t\n]*" + body + r"[ \t\n]*\1"))
+        return self._seek(self._span, pieces)
 
     def word(self, word: str) -> int:
         """The line of a word of running text (the cursor's line when not found nearby)."""
@@ -55,29 +72,82 @@ class LineFinder:
         if at < 0:
             word = word.translate(_UNSMART)
             at = self.text.find(word, self.pos, self.pos + _WORD_WINDOW + len(word))
-        if at < 0:
-            return self.line()
+            if at < 0:
+                return bisect.bisect_right(self._starts, self.pos)
         self.pos = at + len(word)
-        return self.line(at)
+        return bisect.bisect_right(self._starts, at)
 
     def block(self, text: str) -> int:
         """The line of a code block: where its first non-blank line is."""
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
-        return self._seek(re.compile(_loose(first))) if first else self.line()
+        pieces = next((ln.split() for ln in text.splitlines() if ln.strip()), [])
+        return self._seek(self._loose, pieces) if pieces else self.line()
 
-    def _seek(self, pattern: re.Pattern[str]) -> int:
-        m = pattern.search(self.text, self.pos)
-        if m is None:
+    def _seek(self, find: _Finder, pieces: list[str]) -> int:
+        found = find(pieces, self.pos, len(self.text))
+        if found is None:
             # out of order (a footnote defined elsewhere): look from the top, keep the cursor
-            m = pattern.search(self.text, 0, self.pos)
-            return self.line(m.start()) if m else self.line()
-        self.pos = m.end()
-        return self.line(m.start())
+            found = find(pieces, 0, self.pos)
+            return self.line(found[0] if found else None)
+        self.pos = found[1]
+        return self.line(found[0])
 
+    def _loose(self, pieces: list[str], lo: int, hi: int) -> _Match | None:
+        """The first place in ``text[lo:hi]`` where ``pieces`` follow each other,
+        with any run of whitespace between each two."""
+        at = self.text.find(pieces[0], lo, hi)
+        while at >= 0:
+            end = self._pieces(pieces, at, hi)
+            if end is not None:
+                return at, end
+            at = self.text.find(pieces[0], at + 1, hi)
+        return None
 
-def _loose(text: str) -> str:
-    """A pattern for ``text`` in which any whitespace run matches any other.
+    def _span(self, pieces: list[str], lo: int, hi: int) -> _Match | None:
+        """The first code span in ``text[lo:hi]`` whose content is ``pieces``.
 
-    pandoc expands tabs and turns a line break inside a code span into a space.
-    """
-    return r"\s+".join(re.escape(part) for part in text.split())
+        Its fence is a run of backticks, and the same number closes it; as the
+        fence may also be the end of a longer run (and the content may start
+        with a backtick), every start and width within a run is tried,
+        leftmost and widest first.
+        """
+        text = self.text
+        run = text.find("`", lo, hi)
+        while run >= 0:
+            run_end = run
+            while run_end < hi and text[run_end] == "`":
+                run_end += 1
+            for start in range(run, run_end):
+                for width in range(run_end - start, 0, -1):
+                    end = self._fenced(pieces, start + width, width, hi)
+                    if end is not None:
+                        return start, end
+            run = text.find("`", run_end, hi)
+        return None
+
+    def _fenced(self, pieces: list[str], at: int, width: int, hi: int) -> int | None:
+        """Where a span's closing fence of ``width`` backticks ends, if its
+        padded content starts at ``at``."""
+        end = self._pieces(pieces, self._pad(at, hi), hi)
+        if end is None:
+            return None
+        end = self._pad(end, hi)
+        return end + width if self.text.startswith("`" * width, end, hi) else None
+
+    def _pad(self, at: int, hi: int) -> int:
+        """Past any spaces, tabs and line breaks at ``at``."""
+        while at < hi and self.text[at] in _PADDING:
+            at += 1
+        return at
+
+    def _pieces(self, pieces: list[str], at: int, hi: int) -> int | None:
+        """The end of ``pieces`` at ``at``, each two separated by whitespace, if they are there."""
+        text = self.text
+        if not text.startswith(pieces[0], at, hi):
+            return None
+        at += len(pieces[0])
+        for piece in pieces[1:]:
+            gap = _SPACE.match(text, at, hi)
+            if gap is None or not text.startswith(piece, gap.end(), hi):
+                return None
+            at = gap.end() + len(piece)
+        return at
