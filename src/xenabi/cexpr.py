@@ -932,15 +932,14 @@ def _types(target: Target) -> _Types:
 
 
 def _preferred_alignof(t: CType, target: Target, env: Env) -> int:
-    """GNU ``__alignof__``: gcc and clang align a lone 8-byte ``long long`` or ``double``
-    (or an array of them) to 8 even where the ABI aligns it to 4 in a struct (i386);
-    every other type's preferred alignment is its ABI alignment."""
+    """GNU ``__alignof__``: a scalar's (or an array of scalars') preferred alignment, which
+    the target's table gives; a record's is its alignment."""
     align = env.alignof(t)
     base = env.resolve(t)
     while isinstance(base, Array):
         base = env.resolve(base.element)
-    if isinstance(base, Scalar) and base.name in ("long long", "unsigned long long", "double"):
-        return max(align, target.scalars[base.name].size)
+    if isinstance(base, Scalar) and base.name in target.scalars:
+        return max(align, target.scalars[base.name].preferred)
     return align
 
 
