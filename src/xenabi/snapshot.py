@@ -9,19 +9,17 @@ headers, the target, the view and xenabi's own code make the key).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from xenabi import cexpr
+from xenabi import cexpr, gcpause
 from xenabi.cparse import Converter, ParseMemo, build_api, parse_unit
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.layout import Layouter
@@ -220,23 +218,9 @@ def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]) -
     """Several target-views in one process, parsing the declarations they share once."""
     tree, pairs, version, use_cache = args
     batch = Batch()
-    with _collector_paused():
+    with gcpause.paused():
         return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch)
                 for a, v in pairs]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a batch runs: it allocates millions of objects
-    that stay alive and makes few cycles, so the collector's passes over them cost a
-    fifth of the batch's time and free next to nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:

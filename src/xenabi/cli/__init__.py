@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from xenabi import __version__
+from xenabi import __version__, gcpause
 from xenabi.errors import XenAbiError
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
@@ -49,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.execute(args))
+        with gcpause.paused():
+            return int(args.execute(args))
     except XenAbiError as e:
         print(f"xenabi: error: {e}", file=sys.stderr)
         return EXIT_USAGE
