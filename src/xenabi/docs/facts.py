@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -24,6 +24,9 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 #: inline elements whose children are plain inline text
 _WRAPPERS = frozenset({"Emph", "Underline", "Strong", "Strikeout", "Superscript",
                        "Subscript", "SmallCaps"})
+
+#: inline elements that are a space in the text
+_SPACES = frozenset({"Space", "SoftBreak", "LineBreak"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +124,58 @@ def document(path: str, source: str, blocks: list[Any]) -> Document:
     return Document(path, tuple(walk.texts), tuple(walk.code_blocks))
 
 
-@dataclass
 class _Run:
-    """A :class:`Text` being built."""
+    """A :class:`Text` being built from a run of inlines, with the notes they cite."""
 
-    parts: list[str] = field(default_factory=list)
-    size: int = 0
-    codes: list[CodeSpan] = field(default_factory=list)
-    marks: list[tuple[int, int]] = field(default_factory=list)
+    def __init__(self, finder: LineFinder) -> None:
+        self.finder = finder
+        self.parts: list[str] = []
+        self.size = 0  #: the length of the text so far
+        self.codes: list[CodeSpan] = []
+        self.marks: list[tuple[int, int]] = []
+        self.notes: list[list[Any]] = []
+
+    def inlines(self, inlines: list[Any]) -> None:
+        # words and spaces are nearly all of a document's inlines: they take
+        # the short way, with the text's length kept in a local
+        parts, marks, word = self.parts, self.marks, self.finder.word
+        size = self.size
+        for i in inlines:
+            t: str = i["t"]
+            if t == "Str":
+                c: str = i["c"]
+                marks.append((size, word(c)))
+                parts.append(c)
+                size += len(c)
+            elif t in _SPACES:
+                parts.append(" ")
+                size += 1
+            else:
+                self.size = size
+                self.inline(t, i.get("c"))
+                size = self.size
+        self.size = size
+
+    def inline(self, t: str, c: Any) -> None:
+        match t:
+            case "Code":
+                line = self.finder.code(c[1])
+                self.codes.append(CodeSpan(c[1], line, self.size))
+                self.add("`" + c[1].replace("`", "") + "`", line)
+            case "Math":
+                self.add(c[1], self.finder.word(c[1]))
+            case "Quoted":
+                self.add('"')
+                self.inlines(c[1])
+                self.add('"')
+            case "Cite" | "Link" | "Image" | "Span":
+                self.inlines(c[1])  # the words, not the target
+            case "Note":
+                self.notes.append(c)
+            case _ if t in _WRAPPERS:
+                self.inlines(c)
+            case _:
+                pass  # RawInline: HTML or TeX, no prose
 
     def add(self, s: str, line: int | None = None) -> None:
         if line is not None:
@@ -188,41 +235,12 @@ class _Walk:
                 self.blocks(list(_nested_blocks(c)))
 
     def run(self, inlines: list[Any]) -> None:
-        run = _Run()
-        notes: list[list[Any]] = []
-        self.inlines(inlines, run, notes)
+        run = _Run(self.finder)
+        run.inlines(inlines)
         if run.parts:
             self.texts.append(run.done())
-        for note in notes:
+        for note in run.notes:
             self.blocks(note)
-
-    def inlines(self, inlines: list[Any], run: _Run, notes: list[list[Any]]) -> None:
-        for i in inlines:
-            t: str = i["t"]
-            c: Any = i.get("c")
-            match t:
-                case "Str":
-                    run.add(c, self.finder.word(c))
-                case "Space" | "SoftBreak" | "LineBreak":
-                    run.add(" ")
-                case "Code":
-                    line = self.finder.code(c[1])
-                    run.codes.append(CodeSpan(c[1], line, run.size))
-                    run.add("`" + c[1].replace("`", "") + "`", line)
-                case "Math":
-                    run.add(c[1], self.finder.word(c[1]))
-                case "Quoted":
-                    run.add('"')
-                    self.inlines(c[1], run, notes)
-                    run.add('"')
-                case "Cite" | "Link" | "Image" | "Span":
-                    self.inlines(c[1], run, notes)  # the words, not the target
-                case "Note":
-                    notes.append(c)
-                case _ if t in _WRAPPERS:
-                    self.inlines(c, run, notes)
-                case _:
-                    pass  # RawInline: HTML or TeX, no prose
 
 
 def _nested_blocks(node: Any) -> Iterator[dict[str, Any]]:
