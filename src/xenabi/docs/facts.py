@@ -44,17 +44,19 @@ class Text:
 
     text: str  #: words and code spans (with their backticks), markup dropped
     codes: tuple[CodeSpan, ...]
-    #: (offset in ``text``, source line) where each token starts, in order
-    marks: tuple[tuple[int, int], ...]
+    #: where each token starts in ``text``, in order, and its source line; two flat
+    #: tuples rather than pairs: a run of the docs has tens of thousands of tokens
+    offsets: tuple[int, ...]
+    lines: tuple[int, ...]
 
     @property
     def line(self) -> int:
-        return self.marks[0][1] if self.marks else 0
+        return self.lines[0] if self.lines else 0
 
     def line_at(self, offset: int) -> int:
         """The source line of the token at ``offset`` of :attr:`text`."""
-        i = bisect.bisect_right(self.marks, (offset, 1 << 30)) - 1
-        return self.marks[max(i, 0)][1] if self.marks else 0
+        i = bisect.bisect_right(self.offsets, offset) - 1
+        return self.lines[max(i, 0)] if self.lines else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +81,14 @@ class Document:
 
     def to_json(self) -> dict[str, Any]:
         """Everything but the path (a cache entry is keyed by content, not by name)."""
-        # marks as two flat lists: tens of thousands of pairs load faster that way
         return {"texts": [[t.text, [[c.text, c.line, c.offset] for c in t.codes],
-                           [m[0] for m in t.marks], [m[1] for m in t.marks]]
+                           list(t.offsets), list(t.lines)]
                           for t in self.texts],
                 "code_blocks": [[b.text, b.line] for b in self.code_blocks]}
 
     @classmethod
     def from_json(cls, path: str, data: dict[str, Any]) -> Document:
-        texts = tuple(Text(text, tuple(CodeSpan(*c) for c in codes),
-                           tuple(zip(offsets, lines, strict=True)))
+        texts = tuple(Text(text, tuple(CodeSpan(*c) for c in codes), tuple(offsets), tuple(lines))
                       for text, codes, offsets, lines in data["texts"])
         return cls(path, texts, tuple(CodeBlock(*b) for b in data["code_blocks"]))
 
@@ -132,19 +132,21 @@ class _Run:
         self.parts: list[str] = []
         self.size = 0  #: the length of the text so far
         self.codes: list[CodeSpan] = []
-        self.marks: list[tuple[int, int]] = []
+        self.offsets: list[int] = []
+        self.lines: list[int] = []
         self.notes: list[list[Any]] = []
 
     def inlines(self, inlines: list[Any]) -> None:
         # words and spaces are nearly all of a document's inlines: they take
         # the short way, with the text's length kept in a local
-        parts, marks, word = self.parts, self.marks, self.finder.word
+        parts, offsets, lines, word = self.parts, self.offsets, self.lines, self.finder.word
         size = self.size
         for i in inlines:
             t: str = i["t"]
             if t == "Str":
                 c: str = i["c"]
-                marks.append((size, word(c)))
+                offsets.append(size)
+                lines.append(word(c))
                 parts.append(c)
                 size += len(c)
             elif t in _SPACES:
@@ -179,12 +181,14 @@ class _Run:
 
     def add(self, s: str, line: int | None = None) -> None:
         if line is not None:
-            self.marks.append((self.size, line))
+            self.offsets.append(self.size)
+            self.lines.append(line)
         self.parts.append(s)
         self.size += len(s)
 
     def done(self) -> Text:
-        return Text("".join(self.parts), tuple(self.codes), tuple(self.marks))
+        return Text("".join(self.parts), tuple(self.codes), tuple(self.offsets),
+                    tuple(self.lines))
 
 
 class _Walk:
