@@ -47,10 +47,18 @@ class LineFinder:
         self.text = text
         self.pos = 0
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        # the last line looked up and where it starts and ends: most words are
+        # on the line of the word before them
+        self._line, self._bol, self._eol = 1, 0, 0
 
     def line(self, offset: int | None = None) -> int:
         """The 1-based line of ``offset`` (default: the cursor)."""
-        return bisect.bisect_right(self._starts, self.pos if offset is None else offset)
+        at = self.pos if offset is None else offset
+        if not self._bol <= at < self._eol:
+            line = self._line = bisect.bisect_right(self._starts, at)
+            self._bol = self._starts[line - 1]
+            self._eol = self._starts[line] if line < len(self._starts) else len(self.text) + 1
+        return self._line
 
     def code(self, content: str) -> int:
         """The line of the code span whose content pandoc gives as ``content``."""
@@ -73,9 +81,10 @@ class LineFinder:
             word = word.translate(_UNSMART)
             at = self.text.find(word, self.pos, self.pos + _WORD_WINDOW + len(word))
             if at < 0:
-                return bisect.bisect_right(self._starts, self.pos)
+                return self.line()
         self.pos = at + len(word)
-        return bisect.bisect_right(self._starts, at)
+        # line(at), without the call when the word is on the last line looked up
+        return self._line if self._bol <= at < self._eol else self.line(at)
 
     def block(self, text: str) -> int:
         """The line of a code block: where its first non-blank line is."""
