@@ -8,10 +8,10 @@ the bottom of this file: that import list is the one place a rule is enabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from xenabi.model import Finding, Snapshot
 from xenabi.tree import XenTree
@@ -19,9 +19,16 @@ from xenabi.tree import XenTree
 if TYPE_CHECKING:  # the docs package (and pandoc) load only when a docs rule runs
     from xenabi.docs import DocSet, Reading
 
+T = TypeVar("T")
+_MISSING = object()
+
 
 class Context:
-    """What rules read: one tree, its snapshots by (arch, view), and lazily its docs."""
+    """What rules read: one tree, its snapshots by (arch, view), and lazily its docs.
+
+    It also holds the run's memo (:meth:`memo`): what several rules, or several
+    snapshots, share is computed once per run and dropped with the context.
+    """
 
     def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
                  use_cache: bool = True, docs: Reading | None = None) -> None:
@@ -29,11 +36,20 @@ class Context:
         self.snapshots = snapshots
         self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
         self._docs = docs  #: the docs already being read (:func:`read_docs_early`)
+        self._memo: dict[Hashable, object] = {}
 
     def each(self) -> Iterator[tuple[str, str, Snapshot]]:
         """(arch, view, snapshot) in a stable order."""
         for (name, view), snap in sorted(self.snapshots.items()):
             yield name, view, snap
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per run for ``key``: work that rules, or snapshots, share
+        (the families of a header the 8 snapshots see alike, the docs rules' symbol index)."""
+        found = self._memo.get(key, _MISSING)  # one lookup: some keys are long to hash
+        if found is _MISSING:
+            found = self._memo[key] = compute()
+        return cast(T, found)
 
     @cached_property
     def docs(self) -> DocSet | None:
@@ -43,6 +59,20 @@ class Context:
         from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
 
         return load_docs(self.tree, cache=self.use_cache)
+
+
+_ALONE: dict[tuple[str, str], Context] = {}
+
+
+def alone(tree: XenTree, snap: Snapshot) -> Context:
+    """A run of one snapshot, for callers outside a run that ask about it question by
+    question (the conformance suite, test by test). The last one of each target and view
+    is kept, so that their questions share its work."""
+    where = (snap.arch, snap.view)
+    ctx = _ALONE.get(where)
+    if ctx is None or ctx.tree is not tree or ctx.snapshots[where] is not snap:
+        ctx = _ALONE[where] = Context(tree, {where: snap})
+    return ctx
 
 
 def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True

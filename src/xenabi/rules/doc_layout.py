@@ -28,7 +28,7 @@ from posixpath import normpath
 
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
 from xenabi.rules import Context, rule
-from xenabi.rules.families import COMMENT, header_text
+from xenabi.rules.families import COMMENT, header_text, text_of
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 
@@ -121,7 +121,14 @@ def compare(table: Table, key: str, rec: RecordLayout) -> Iterator[tuple[int, st
 def check_header(tree: XenTree, header: str, snaps: Sequence[tuple[str, str, Snapshot]]
                  ) -> Iterator[Finding]:
     text = header_text(tree, header)
-    for table in tables(header, text.lines, text.kinds):
+    yield from check_tables(tree, header, tables(header, text.lines, text.kinds), snaps)
+
+
+def check_tables(tree: XenTree, header: str, drawn: Sequence[Table],
+                 snaps: Sequence[tuple[str, str, Snapshot]]) -> Iterator[Finding]:
+    """The findings of the tables drawn in ``header`` against the snapshots that declare
+    records in it."""
+    for table in drawn:
         matched = False
         for arch, view, snap in snaps:
             key = match(table, dict(snap.records))
@@ -139,20 +146,21 @@ def check_header(tree: XenTree, header: str, snaps: Sequence[tuple[str, str, Sna
                           tuple(sorted({s[1] for s in snaps})))
 
 
-def _candidates(tree: XenTree, snaps: Sequence[tuple[str, str, Snapshot]]) -> list[str]:
+def _candidates(ctx: Context, snaps: Sequence[tuple[str, str, Snapshot]]) -> list[str]:
     """Headers that draw a table: those with a ``+---`` rule in them."""
     headers = sorted({h for _, _, s in snaps for h in s.headers})
-    return [h for h in headers if (tree.public / h).is_file()
-            and any("+---" in line for line in header_text(tree, h).lines)]
+    return [h for h in headers if (ctx.tree.public / h).is_file()
+            and any("+---" in line for line in text_of(ctx, h).lines)]
 
 
 @rule(RULE, "offset tables drawn in header comments agree with the computed layouts")
 def check_doc_layout(ctx: Context) -> Iterator[Finding]:
     snaps = list(ctx.each())
-    candidates = _candidates(ctx.tree, snaps)
+    candidates = _candidates(ctx, snaps)
     if not candidates:
         return
     declares = [{normpath(r.header) for r in s.records.values()} for _, _, s in snaps]
     for header in candidates:
         users = [snap for snap, hs in zip(snaps, declares) if header in hs]
-        yield from check_header(ctx.tree, header, users)
+        text = text_of(ctx, header)
+        yield from check_tables(ctx.tree, header, tables(header, text.lines, text.kinds), users)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
+from functools import partial
 
 from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import CHECKED, Kind, Ref, refs
@@ -22,9 +22,6 @@ from xenabi.model import Finding, Severity, Snapshot
 from xenabi.rules import Context, rule
 from xenabi.tree import XenTree
 
-_INDEXES: WeakKeyDictionary[Context, SymbolIndex] = WeakKeyDictionary()
-
-
 def tree_index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> SymbolIndex:
     """The symbol index of a tree's snapshots and header texts."""
     texts = {h: tree.read(h) for h in tree.headers}
@@ -32,10 +29,8 @@ def tree_index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> 
 
 
 def context_index(ctx: Context) -> SymbolIndex:
-    """:func:`tree_index` of a run, built once per context for the three docs rules."""
-    if ctx not in _INDEXES:
-        _INDEXES[ctx] = tree_index(ctx.tree, ctx.snapshots)
-    return _INDEXES[ctx]
+    """:func:`tree_index` of a run, built once for the three docs rules."""
+    return ctx.memo("symbol index", partial(tree_index, ctx.tree, ctx.snapshots))
 
 
 @rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",

@@ -29,18 +29,15 @@ sits next to, which the flags rule uses to tell flag families apart.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
-from typing import TypeVar
 
 from xenabi.model import Constant, Snapshot
+from xenabi.rules import Context
 from xenabi.tree import XenTree
-
-T = TypeVar("T")
 
 # --------------------------------------------------------------------------
 # Header text: what kind each line is, and the comments around a line
@@ -48,6 +45,9 @@ T = TypeVar("T")
 BLANK, COMMENT, PREPROC, CODE = " ", "c", "#", "x"
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//.*$")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/")
+#: what a comment line has besides its text: ``/*``, `` * ``, ``*/``, ``//``
+_COMMENT_MARKS = re.compile(r"^\s*(/\*+|\*+/?|//)|\*+/\s*$")
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,6 @@ class HeaderText:
     lines: tuple[str, ...]
     kinds: str  #: one of BLANK, COMMENT, PREPROC, CODE per line (index = line - 1)
     code_upto: tuple[int, ...]  #: number of CODE lines among lines 1..n (index n)
-    digest: str  #: of the text: the memo key of everything computed from it
 
     def code_between(self, a: int, b: int) -> bool:
         """Is there C code strictly between lines ``a`` and ``b`` (1-based, a < b)?"""
@@ -78,8 +77,7 @@ class HeaderText:
         while i >= 0 and self.kinds[i] == COMMENT:
             out.append(self.lines[i])
             i -= 1
-        return " ".join(re.sub(r"^\s*(/\*+|\*+/?|//)|\*+/\s*$", "", s).strip()
-                        for s in reversed(out)).strip()
+        return " ".join(_COMMENT_MARKS.sub("", s).strip() for s in reversed(out)).strip()
 
     def code_line_near(self, first: int, last: int) -> str | None:
         """The first C code line after ``last``, else the last one before ``first``."""
@@ -96,7 +94,8 @@ class HeaderText:
         return None
 
 
-def _classify(text: str) -> HeaderText:
+def analyse(text: str) -> HeaderText:
+    """A header's text, each line classified."""
     lines = tuple(text.splitlines())
     kinds: list[str] = []
     in_comment = in_directive = False
@@ -120,32 +119,26 @@ def _classify(text: str) -> HeaderText:
             kinds.append(PREPROC)
             in_directive = s.endswith("\\")
             continue
-        code = re.sub(r"/\*.*?\*/", " ", code)
-        if "/*" in code:
-            code, in_comment = code.split("/*", 1)[0], True
-        code = code.split("//", 1)[0].strip()
-        kinds.append(CODE if code else COMMENT)
+        if "/" in code:  # most lines have no comment: spare them the regex
+            code = _BLOCK_COMMENT.sub(" ", code)
+            if "/*" in code:
+                code, in_comment = code.split("/*", 1)[0], True
+            code = code.split("//", 1)[0]
+        kinds.append(CODE if code.strip() else COMMENT)
     upto = [0]
     for k in kinds:
         upto.append(upto[-1] + (k == CODE))
-    return HeaderText(lines, "".join(kinds), tuple(upto),
-                      hashlib.blake2b(text.encode(), digest_size=16).hexdigest())
-
-
-@lru_cache(maxsize=1024)
-def analyse(text: str) -> HeaderText:
-    return _classify(text)
-
-
-@lru_cache(maxsize=1024)
-def _read(tree: XenTree, header: str, stamp: tuple[int, int]) -> HeaderText:
-    return analyse(tree.read(header))
+    return HeaderText(lines, "".join(kinds), tuple(upto))
 
 
 def header_text(tree: XenTree, header: str) -> HeaderText:
-    """A header of the tree, classified; cached for as long as the file is unchanged."""
-    st = (tree.public / header).stat()
-    return _read(tree, header, (st.st_mtime_ns, st.st_size))
+    """A header of the tree, read and classified (once per run: :func:`text_of`)."""
+    return analyse(tree.read(header))
+
+
+def text_of(ctx: Context, header: str) -> HeaderText:
+    """:func:`header_text`, once per run."""
+    return ctx.memo(("header text", header), partial(header_text, ctx.tree, header))
 
 
 # --------------------------------------------------------------------------
@@ -338,43 +331,23 @@ def split_restarts(fam: Family, text: HeaderText) -> list[Family]:
 
 @dataclass(frozen=True, eq=False)
 class HeaderFamilies:
-    """The families of one header as one snapshot sees it."""
+    """The families of one header as some snapshots see it: one object per run for all the
+    snapshots that see the header alike (it hashes by identity, a cheap memo key)."""
 
     header: str
     text: HeaderText
     consts: Mapping[str, Constant]  #: the header's integer macros
     families: tuple[Family, ...]
-    key: tuple[object, ...]  #: equal for every snapshot that sees the same header the same way
 
 
-_MEMO: dict[tuple[object, ...], object] = {}
-
-
-def memo(key: tuple[object, ...], compute: Callable[[], T]) -> T:
-    """``compute()`` once per key: the 8 snapshots of a tree mostly see a header alike."""
-    if key not in _MEMO:
-        if len(_MEMO) > 20000:
-            _MEMO.clear()
-        _MEMO[key] = compute()
-    return _MEMO[key]  # type: ignore[return-value]
-
-
-_BY_SNAPSHOT: dict[int, tuple[Snapshot, XenTree, list[HeaderFamilies]]] = {}
-
-
-def header_families(snap: Snapshot, tree: XenTree) -> list[HeaderFamilies]:
+def header_families(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:
     """Every header's families (of two or more constants) in ``snap``, in header order."""
-    hit = _BY_SNAPSHOT.get(id(snap))
-    if hit is not None and hit[0] is snap and hit[1] is tree:
-        return hit[2]
-    if len(_BY_SNAPSHOT) > 64:
-        _BY_SNAPSHOT.clear()
-    out = _header_families_of(snap, tree)
-    _BY_SNAPSHOT[id(snap)] = (snap, tree, out)
-    return out
+    assert ctx.snapshots.get((snap.arch, snap.view)) is snap, "a snapshot of the run"
+    return ctx.memo(("header families", snap.arch, snap.view),
+                    partial(_header_families_of, ctx, snap))
 
 
-def _header_families_of(snap: Snapshot, tree: XenTree) -> list[HeaderFamilies]:
+def _header_families_of(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:
     by_header: dict[str, list[tuple[str, Constant]]] = defaultdict(list)
     consts = snap.constants
     for name, c in consts.items():
@@ -386,17 +359,17 @@ def _header_families_of(snap: Snapshot, tree: XenTree) -> list[HeaderFamilies]:
     out: list[HeaderFamilies] = []
     for header in sorted(by_header):
         items = sorted(by_header[header], key=lambda nc: (nc[1].line, nc[0]))
-        text = header_text(tree, header)
-        key = (header, text.digest, hash(tuple(items)), len(items))
-        mine = dict(items)
-        fams = memo(("families", *key), partial(_header_families, header, items, text, mine))
-        out.append(HeaderFamilies(header, text, mine, tuple(fams), key))
+        # what families read of a constant: the 8 snapshots mostly agree on it
+        seen = tuple((name, c.value, c.line, c.expr) for name, c in items)
+        out.append(ctx.memo(("families", header, seen),
+                            partial(_families_of_header, ctx, header, items)))
     return out
 
 
-def families(snap: Snapshot, tree: XenTree) -> list[Family]:
-    """Every family of two or more constants in ``snap``, in header and line order."""
-    return [f for h in header_families(snap, tree) for f in h.families]
+def _families_of_header(ctx: Context, header: str, items: list[tuple[str, Constant]]
+                        ) -> HeaderFamilies:
+    text, mine = text_of(ctx, header), dict(items)
+    return HeaderFamilies(header, text, mine, tuple(_header_families(header, items, text, mine)))
 
 
 def _header_families(header: str, items: list[tuple[str, Constant]], text: HeaderText,
@@ -436,13 +409,6 @@ def numbered(fams: Sequence[Family]) -> list[Family]:
     return out
 
 
-def by_header(fams: Sequence[Family]) -> Mapping[str, list[Family]]:
-    out: dict[str, list[Family]] = defaultdict(list)
-    for f in fams:
-        out[f.header].append(f)
-    return out
-
-
 # --------------------------------------------------------------------------
 # What a member is: a value of the family, or something beside it
 
@@ -453,6 +419,8 @@ SENTINELS = frozenset({"MAX", "MIN", "NR", "NUM", "COUNT", "SHIFT", "SIZE", "SZ"
 RESERVED = frozenset({"RESERVED", "RSVD", "RESV"})
 
 _IDENT = re.compile(r"\b[A-Za-z_]\w*\b")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_FIXED_INT = re.compile(r"u?int\d+_t")
 _MAKERS = frozenset({"xen_mk_uint", "xen_mk_ulong", "xen_mk_ullong", "UINT64_C", "UINT32_C"})
 
 
@@ -488,14 +456,14 @@ def alias_of(expr: str) -> str | None:
     e = expr.strip()
     while e.startswith("(") and e.endswith(")"):
         e = e[1:-1].strip()
-    return e if re.fullmatch(r"[A-Za-z_]\w*", e) else None
+    return e if _NAME.fullmatch(e) else None
 
 
 @lru_cache(maxsize=1 << 15)
 def is_composite(expr: str) -> bool:
     """``(MEM_ACCESS_R | MEM_ACCESS_W)``: a combination of other constants."""
-    return bool(re.search(r"[|&]", expr)) and any(
-        i not in _MAKERS and not re.fullmatch(r"u?int\d+_t", i) for i in _IDENT.findall(expr))
+    return ("|" in expr or "&" in expr) and any(
+        i not in _MAKERS and not _FIXED_INT.fullmatch(i) for i in _IDENT.findall(expr))
 
 
 def popcount(v: int) -> int:

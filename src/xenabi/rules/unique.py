@@ -26,26 +26,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
+from xenabi.rules import Context, alone, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
     HeaderText,
     Member,
     header_families,
-    header_text,
     is_composite,
     is_mask_name,
     is_reserved_name,
     is_sentinel,
-    memo,
     split_restarts,
 )
-from xenabi.rules.flags import _header_flag_families
+from xenabi.rules.flags import header_flag_families
 from xenabi.tree import XenTree
 
 RULE = "unique"
@@ -59,6 +57,7 @@ _NUMBER = re.compile(r"\(?\s*(?:xen_mk_u?l?l?(?:int|long)\s*\(|\(\s*u?int\d+_t\s
 class Numbering:
     family: Family
     members: tuple[Member, ...]  #: the members that take part (aliases and bounds left out)
+    text: HeaderText = field(compare=False, repr=False)  #: its header's, for the comments
 
     @property
     def id(self) -> str:
@@ -81,9 +80,8 @@ def is_bit_name(name: str) -> bool:
     return "BIT" in name.split("_")
 
 
-def _header_numberings(hf: HeaderFamilies) -> list[Numbering]:
-    flagged = {m.name for f in memo(("flags", *hf.key), partial(_header_flag_families, hf))
-               for m in f.family.members}
+def _header_numberings(ctx: Context, hf: HeaderFamilies) -> list[Numbering]:
+    flagged = {m.name for f in header_flag_families(ctx, hf) for m in f.family.members}
     out = []
     for whole in hf.families:
         if any(m.name in flagged for m in whole.members):
@@ -91,14 +89,20 @@ def _header_numberings(hf: HeaderFamilies) -> list[Numbering]:
         for fam in split_restarts(whole, hf.text):
             members = tuple(m for m in fam.members if _takes_part(m))
             if len(members) >= 2:
-                out.append(Numbering(fam, members))
+                out.append(Numbering(fam, members, hf.text))
     return out
 
 
+def numberings_in(ctx: Context, snap: Snapshot) -> list[Numbering]:
+    """The numbering families of a snapshot of the run: every family that is not a flag
+    family."""
+    return [n for hf in header_families(ctx, snap)
+            for n in ctx.memo(("unique", hf), partial(_header_numberings, ctx, hf))]
+
+
 def numberings(snap: Snapshot, tree: XenTree) -> list[Numbering]:
-    """The numbering families of a snapshot: every family that is not a flag family."""
-    return [n for hf in header_families(snap, tree)
-            for n in memo(("unique", *hf.key), partial(_header_numberings, hf))]
+    """:func:`numberings_in` for a caller outside a run (see :func:`~xenabi.rules.alone`)."""
+    return numberings_in(alone(tree, snap), snap)
 
 
 def _declared_same(a: Member, b: Member, text: HeaderText) -> bool:
@@ -112,11 +116,10 @@ def _declared_same(a: Member, b: Member, text: HeaderText) -> bool:
 def duplicates(num: Numbering, where: tuple[XenTree, str, str]) -> Iterator[Finding]:
     """Each member whose value an earlier member of the family already has."""
     tree, arch, view = where
-    text = header_text(tree, num.family.header)
     first: dict[int, Member] = {}
     for m in num.members:
         prev = first.setdefault(m.value, m)
-        if prev is m or _declared_same(prev, m, text):
+        if prev is m or _declared_same(prev, m, num.text):
             continue
         yield Finding(RULE, Severity.ERROR,
                       f"{m.name} ({m.value:#x}) has the value of {prev.name} (line {prev.line}) "
@@ -129,5 +132,5 @@ def duplicates(num: Numbering, where: tuple[XenTree, str, str]) -> Iterator[Find
             "have distinct values except declared aliases")
 def check_unique(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
-        for num in numberings(snap, ctx.tree):
+        for num in numberings_in(ctx, snap):
             yield from duplicates(num, (ctx.tree, arch, view))
