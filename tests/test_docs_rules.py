@@ -9,12 +9,13 @@ document line that should be found carries its expected message in
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import pytest
 
 from xenabi.docs import read_documents
-from xenabi.docs.symbols import SymbolIndex, declared_names
+from xenabi.docs.symbols import SymbolIndex, closest, declared_names
 from xenabi.model import Constant, FieldLayout, RecordLayout, Severity, Snapshot
 from xenabi.rules import Context
 from xenabi.rules.doc_coverage import Gap, coverage, coverage_findings, documented_families
@@ -280,6 +281,25 @@ def test_findings_name_the_doc_the_symbol_and_every_target(
     assert str(f).startswith("docs/misc/x.pandoc:1: error: SIF_HVM_GHCB is said to be set in")
     size = next(f for f in check_statements(index, tree, docs) if f.line == 23)
     assert size.arches == ("x86_32",)  # only where it is not 48
+
+
+# -- did you mean --------------------------------------------------------------------
+
+
+def test_closest_is_the_best_near_spelling() -> None:
+    pool = ["XenbusStateConnected", "XenbusStateClosed", "XenstoreWatch"]
+    assert closest("XenbusConnected", pool) == "XenbusStateConnected"  # 2 * 15 / 35 = 0.86
+    assert closest("abcd", ["abcf", "abce"]) == "abcf"  # a tie (6/8): the greater name
+    assert closest("abcd", ["abxy"]) is None  # 4/8, under 0.7
+    assert closest("abcd", ["xbcd"]) is None  # 6/8, but another first letter
+
+
+def test_closest_is_what_difflib_finds() -> None:
+    pool = [a + b + c for a in ("SIF_", "SIF", "SF_") for b in ("PM_", "HVM_", "")
+            for c in ("MASK", "GHCB", "INITDOMAIN", "PRIVILEGED", "MAS")]
+    for name in ["SIF_PM_MAKS", "SIF_GHCB", "SF_HVM_GHBC", "SIFPMMASK", "SIF_INIT", "S"]:
+        near = [p for p in pool if abs(len(p) - len(name)) <= 3 + len(name) // 3]
+        assert [closest(name, pool)] == (difflib.get_close_matches(name, near, 1, 0.7) or [None])
 
 
 # -- coverage ------------------------------------------------------------------------

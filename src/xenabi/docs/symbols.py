@@ -38,6 +38,10 @@ _MEMBER_DECL = re.compile(r"\b(\w+)\s*(?:\[[^]]*\]\s*)*(?::\s*\d+\s*)?;")
 #: a family named in a comment: ``/* SIF_xxx flags. */``, ``/* VGCF_* */``, ``/* XS_??? */``
 _FAMILY_COMMENT = re.compile(r"/\*.*?\b(_*[A-Z][A-Z0-9]*_)(?:xxx|XXX|\*|\?+)")
 
+_UPPER_WORDS = re.compile(r"_*(?:[A-Z][A-Z0-9]*_)+")
+_UPPER_HEAD = re.compile(r"_*[A-Z][A-Z0-9]*_")
+_CAMEL_HEAD = re.compile(r"[A-Z][a-z0-9]+(?=[A-Z])")
+
 _DECLARED = re.compile(
     r"^\s*#\s*define\s+(\w+)"  # any macro, function-like ones included
     r"|\b((?:struct|union|enum)\s+\w+)\s*\{"  # a record or enum defined here
@@ -66,6 +70,8 @@ class SymbolIndex:
         self.texts: Mapping[str, str] = texts or {}
         self._carriers: dict[tuple[str, str], str | None] = {}
         self._header_lines: dict[str, list[str]] = {}
+        self._header_decls: dict[str, dict[str, list[int]]] = {}
+        self._members: dict[str, tuple[str, ...]] = {}
         constants: dict[str, dict[Where, Constant]] = defaultdict(dict)
         records: dict[str, dict[Where, RecordLayout]] = defaultdict(dict)
         self.typedefs: dict[str, str] = {}  #: typedef name -> its type's spelling
@@ -156,6 +162,11 @@ class SymbolIndex:
         tags = {k.split(" ", 1)[1] for k in self.records if " " in k}
         return frozenset(tags | set(self.typedefs) | {k for k in self.records if " " not in k})
 
+    @cached_property
+    def _sorted_tags(self) -> list[str]:
+        """:attr:`_tags`, sorted: a prefix's tags are a contiguous run."""
+        return sorted(self._tags)
+
     def constant_family(self, name: str) -> str | None:
         """The family prefix a constant-like name belongs to, if the headers define that family.
 
@@ -181,7 +192,7 @@ class SymbolIndex:
         """The narrowest family of a constant: its longest run of upper-case leading words
         that two or more constants share (``XEN_DOMCTL_`` for ``XEN_DOMCTL_subscribe``,
         ``XEN_NETIF_CTRL_TYPE_`` for ``XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING``)."""
-        m = re.match(r"_*(?:[A-Z][A-Z0-9]*_)+", name)
+        m = _UPPER_WORDS.match(name)
         if m is None:
             return self.constant_family(name)
         words = m.group(0).split("_")[:-1]
@@ -198,19 +209,21 @@ class SymbolIndex:
         if "_" not in name.strip("_"):
             return None
         head = name[: name.index("_", 1) + 1]
-        members = [t for t in self._tags if t.startswith(head)]
+        members = _run(self._sorted_tags, head)
         if len(members) < _FAMILY_MIN:
             return None
         common = os.path.commonprefix(members)
         family = common[: common.rfind("_") + 1]
         return family if name.startswith(family) else None
 
-    def members(self, prefix: str) -> list[str]:
+    def members(self, prefix: str) -> tuple[str, ...]:
         """Constants (and declared macros) whose names start with ``prefix``, sorted."""
-        names = self._names
-        lo = bisect.bisect_left(names, prefix)
-        run = names[lo:bisect.bisect_left(names, prefix + "\U0010ffff", lo)]
-        return [n for n in run if not prefix[-1].isalpha() or n[len(prefix):][:1].isupper()]
+        if prefix not in self._members:
+            run = _run(self._names, prefix)
+            if prefix[-1:].isalpha():  # a CamelCase word goes on with a capital: XenbusState
+                run = [n for n in run if n[len(prefix):][:1].isupper()]
+            self._members[prefix] = tuple(run)
+        return self._members[prefix]
 
     def type_names(self) -> frozenset[str]:
         return self._tags
@@ -256,30 +269,61 @@ class SymbolIndex:
         return self._carriers[key, field]
 
     def _carrier(self, key: str, field: str) -> str | None:
+        """The comment of the first declaration of the field's name from the record's line."""
         site = self.record_site(key)
-        last = field.rsplit(".", 1)[-1]
-        for line in self._lines(site.header)[site.line - 1:]:
-            decl = _MEMBER_DECL.search(line) if last in line else None
-            if decl and decl.group(1) == last:
-                m = _FAMILY_COMMENT.search(line)
-                return m.group(1) if m else None
-        return None
+        rows = self._decls(site.header).get(field.rsplit(".", 1)[-1], [])
+        i = bisect.bisect_left(rows, site.line - 1)
+        if i == len(rows):
+            return None
+        m = _FAMILY_COMMENT.search(self._lines(site.header)[rows[i]])
+        return m.group(1) if m else None
+
+    def _decls(self, header: str) -> dict[str, list[int]]:
+        """The lines (0-based) of a header by the member name the line declares first."""
+        if header not in self._header_decls:
+            decls: dict[str, list[int]] = defaultdict(list)
+            for i, line in enumerate(self._lines(header)):
+                m = _MEMBER_DECL.search(line) if ";" in line else None
+                if m:
+                    decls[m.group(1)].append(i)
+            self._header_decls[header] = decls
+        return self._header_decls[header]
 
 
-def closest(name: str, pool: Iterable[str]) -> str | None:
-    """The closest spelling of ``name`` in ``pool`` (for "did you mean"), if close enough."""
+def _run(names: list[str], prefix: str) -> list[str]:
+    """The names of a sorted list that start with ``prefix``."""
+    lo = bisect.bisect_left(names, prefix)
+    return names[lo:bisect.bisect_left(names, prefix + "\U0010ffff", lo)]
+
+
+def closest(name: str, pool: Iterable[str], cutoff: float = 0.7) -> str | None:
+    """The closest spelling of ``name`` in ``pool`` (for "did you mean"), if close enough:
+    what ``difflib.get_close_matches(name, pool, 1, cutoff)`` gives, for less."""
     # only names of about the same length and first letter can be close enough: skip the rest
     near = [p for p in pool if p[:1] == name[:1] and abs(len(p) - len(name)) <= 3 + len(name) // 3]
-    close = difflib.get_close_matches(name, near, n=1, cutoff=0.7)
-    return close[0] if close else None
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(name)
+    bounds = []  # quick_ratio() bounds ratio(), which is dear: compute it best bound first
+    for p in near:
+        matcher.set_seq1(p)
+        if matcher.real_quick_ratio() >= cutoff:
+            bound = matcher.quick_ratio()
+            if bound >= cutoff:
+                bounds.append((bound, p))
+    best: tuple[float, str] | None = None
+    for bound, p in sorted(bounds, reverse=True):
+        if best is not None and bound < best[0]:
+            break  # no name left can reach the best ratio
+        matcher.set_seq1(p)
+        ratio = matcher.ratio()
+        if ratio >= cutoff and (best is None or (ratio, p) > best):
+            best = (ratio, p)
+    return best[1] if best else None
 
 
 def constant_prefix(name: str) -> str | None:
     """A constant-like name's leading word: ``SIF_``, ``XEN_``, ``_NETTXF_``, or ``Xenbus``."""
-    m = re.match(r"_*[A-Z][A-Z0-9]*_", name)
-    if m:
-        return m.group(0)
-    m = re.match(r"[A-Z][a-z0-9]+(?=[A-Z])", name)
+    m = _UPPER_HEAD.match(name) or _CAMEL_HEAD.match(name)
     return m.group(0) if m else None
 
 
@@ -293,7 +337,9 @@ def declared_names(texts: Mapping[str, str]) -> dict[str, Site]:
     """
     out: dict[str, Site] = {}
     for header, text in sorted(texts.items()):
+        line, pos = 1, 0  # counted on from the previous match: once over the text
         for m in _DECLARED.finditer(text):
+            line, pos = line + text.count("\n", pos, m.start()), m.start()
             name = m.group(1) or m.group(3) or " ".join(m.group(2).split())
-            out.setdefault(name, Site(header, text.count("\n", 0, m.start()) + 1))
+            out.setdefault(name, Site(header, line))
     return out

@@ -108,7 +108,7 @@ class _Judge:
 
     def family_header(self, known: list[tuple[str, str, str]], key: str) -> str:
         """The header that defines the family a flags field carries (else the record's)."""
-        members = self.index.members(known[0][2]) if known else []
+        members = self.index.members(known[0][2]) if known else ()
         site = self.index.site(members[0]) if members else None
         return self.tree.finding_path(site.header if site else self.index.record_site(key).header)
 
@@ -213,9 +213,9 @@ class _Judge:
 
     # -- messages ---------------------------------------------------------------
 
-    def family_pool(self, name: str) -> list[str]:
+    def family_pool(self, name: str) -> tuple[str, ...]:
         fam = self.index.constant_family(name)
-        return self.index.members(fam) if fam else []
+        return self.index.members(fam) if fam else ()
 
     def hint(self, name: str, pool: Iterable[str]) -> str:
         close = closest(name, pool)
