@@ -50,6 +50,9 @@ _MACRO = re.compile(r"_*[A-Z][A-Z0-9]*_\w+|[A-Z][a-z0-9]+[A-Z]\w*")
 _CODE = re.compile(r"`[^`]*`")
 #: numbers and C arithmetic on names: ``0x10``, ``(1 << ring_order) * PAGE_SIZE``
 _EXPRESSION = re.compile(r"[\w\s()<>*+|&~^/.-]+")
+_ARITHMETIC = re.compile(r"\d|<<|>>")
+#: a word of prose: ``Note:``, ``don't``, ``x86-64``
+_WORD = re.compile(r"[A-Za-z][\w'-]*:?")
 #: x86 and Arm register names as docs write them in code spans
 _REGISTER = re.compile(
     r"(?:[er]?[abcd]x|[er]?[sd]il?|[er]?[sb]pl?|[er]?ip|r(?:[89]|1[0-5])[dwb]?|[c-gs]s|tr|ldtr"
@@ -95,9 +98,9 @@ def classify(text: str) -> tuple[Kind, str]:
         return Kind.OPTION, t
     if _PATH.fullmatch(t):
         return Kind.PATH, t
-    if _EXPRESSION.fullmatch(t) and re.search(r"\d|<<|>>", t):
+    if _EXPRESSION.fullmatch(t) and _ARITHMETIC.search(t):
         return Kind.OTHER, t
-    if " " in t or re.fullmatch(r"[A-Za-z][\w'-]*:?", t):
+    if " " in t or _WORD.fullmatch(t):
         return Kind.PROSE, t
     return Kind.OTHER, t
 

@@ -85,29 +85,40 @@ _END = r"(?=\s*(?:[.,;:)]|$))"
 _REC = r"`(?P<rec>(?:struct|union)\s+\w+|\w+)`"
 _BE = r"(?:is|are|must\s+be|should\s+be|shall\s+be|will\s+be|may\s+be|can\s+be|gets?)"
 
-_SENTENCE_PATTERNS: tuple[tuple[Form, re.Pattern[str]], ...] = tuple(
-    (form, re.compile(p, re.I if form is Form.SIZE else 0)) for form, p in (
-        (Form.FLAG_IN, rf"\b(?:set|sets|setting|clear|clears|clearing|raise|raises)\s+(?:the\s+)?"
-                       rf"(?:flag\s+)?{_SYM}(?:\s+flag)?\s+in\s+(?:the\s+)?{_FIELD_OF_STRUCT}"),
-        (Form.FLAG_IN, rf"{_SYM}(?:\s+flag)?\s+{_BE}\s+(?:set|cleared|raised|passed)\s+in\s+"
-                       rf"(?:the\s+)?{_FIELD_OF_STRUCT}"),
-        (Form.FIELD_OF, r"(?:\b(?:from|in|of|into|inside)\s+(?:the\s+)?|\bthe\s+)"
-                        r"(?P<cont>(?:[A-Za-z][\w-]*\s+){1,3}?)(?:structure|struct)\b"
-                        r"[^.;]*?\bfield\s+`(?P<sym>[A-Za-z_]\w*)`"),
-        (Form.FIELD_OF, rf"{_SYM}\s+field\s+(?:of|in)\s+(?:the\s+)?{_STRUCT}"),
-        (Form.FIELD_OF, rf"\bfield\s+{_SYM}\s+(?:of|in)\s+(?:the\s+)?{_STRUCT}"),
-        (Form.VALUE, rf"{_SYM}\s+(?:has\s+(?:the\s+)?value(?:\s+of)?|is\s+defined\s+as|equals"
-                     rf"|is\s+equal\s+to)\s+{_NUM}\b{_UNIT}"),
-        (Form.VALUE, rf"\bvalue\s+of\s+{_SYM}\s+is\s+{_NUM}\b{_UNIT}"),
-        (Form.BIT, rf"\bbit\s+{_NUM}\s*\(\s*{_SYM}\s*\)"),
-        (Form.BIT, rf"{_SYM}\s*\(\s*bit\s+{_NUM}\s*\)"),
-        (Form.BIT, rf"{_SYM}\s+is\s+bit\s+{_NUM}\b"),
-        (Form.SIZE, rf"\bsize\s+of\s+(?:the\s+)?{_REC}\s+is\s+{_NUM}\s+bytes\b{_QUAL}{_END}"),
-        (Form.SIZE, rf"{_REC}\s+is\s+{_NUM}\s+bytes\b(?:\s+long|\s+in\s+size)?{_QUAL}{_END}"),
-        (Form.OFFSET, r"`(?P<sym>[A-Za-z_]\w*(?:\.\w+)*)`\s+(?:is\s+)?at\s+offset\s+"
-                      rf"{_NUM}\b(?:\s+(?:of|in)\s+(?:the\s+)?{_REC})?"),
-        (Form.TYPE_OF, r"\bof\s+(?:the\s+)?type\s+(?:`(?P<sym>[^`]+)`|(?P<word>(?:struct\s+)?"
-                       r"[A-Za-z]\w*_\w+))"),
+#: each form's sentence shapes, with words of which a sentence holds one when it matches:
+#: a cheap test that spares most sentences most patterns (size, which ignores case, tests
+#: for its code span)
+_SENTENCE_PATTERNS: tuple[tuple[Form, tuple[str, ...], re.Pattern[str]], ...] = tuple(
+    (form, words, re.compile(p, re.I if form is Form.SIZE else 0)) for form, words, p in (
+        (Form.FLAG_IN, ("set", "clear", "raise"),
+         rf"\b(?:set|sets|setting|clear|clears|clearing|raise|raises)\s+(?:the\s+)?"
+         rf"(?:flag\s+)?{_SYM}(?:\s+flag)?\s+in\s+(?:the\s+)?{_FIELD_OF_STRUCT}"),
+        (Form.FLAG_IN, ("set", "cleared", "raised", "passed"),
+         rf"{_SYM}(?:\s+flag)?\s+{_BE}\s+(?:set|cleared|raised|passed)\s+in\s+"
+         rf"(?:the\s+)?{_FIELD_OF_STRUCT}"),
+        (Form.FIELD_OF, ("field",),
+         r"(?:\b(?:from|in|of|into|inside)\s+(?:the\s+)?|\bthe\s+)"
+         r"(?P<cont>(?:[A-Za-z][\w-]*\s+){1,3}?)(?:structure|struct)\b"
+         r"[^.;]*?\bfield\s+`(?P<sym>[A-Za-z_]\w*)`"),
+        (Form.FIELD_OF, ("field",), rf"{_SYM}\s+field\s+(?:of|in)\s+(?:the\s+)?{_STRUCT}"),
+        (Form.FIELD_OF, ("field",), rf"\bfield\s+{_SYM}\s+(?:of|in)\s+(?:the\s+)?{_STRUCT}"),
+        (Form.VALUE, ("value", "defined", "equal"),
+         rf"{_SYM}\s+(?:has\s+(?:the\s+)?value(?:\s+of)?|is\s+defined\s+as|equals"
+         rf"|is\s+equal\s+to)\s+{_NUM}\b{_UNIT}"),
+        (Form.VALUE, ("value",), rf"\bvalue\s+of\s+{_SYM}\s+is\s+{_NUM}\b{_UNIT}"),
+        (Form.BIT, ("bit",), rf"\bbit\s+{_NUM}\s*\(\s*{_SYM}\s*\)"),
+        (Form.BIT, ("bit",), rf"{_SYM}\s*\(\s*bit\s+{_NUM}\s*\)"),
+        (Form.BIT, ("bit",), rf"{_SYM}\s+is\s+bit\s+{_NUM}\b"),
+        (Form.SIZE, ("`",),
+         rf"\bsize\s+of\s+(?:the\s+)?{_REC}\s+is\s+{_NUM}\s+bytes\b{_QUAL}{_END}"),
+        (Form.SIZE, ("`",),
+         rf"{_REC}\s+is\s+{_NUM}\s+bytes\b(?:\s+long|\s+in\s+size)?{_QUAL}{_END}"),
+        (Form.OFFSET, ("offset",),
+         r"`(?P<sym>[A-Za-z_]\w*(?:\.\w+)*)`\s+(?:is\s+)?at\s+offset\s+"
+         rf"{_NUM}\b(?:\s+(?:of|in)\s+(?:the\s+)?{_REC})?"),
+        (Form.TYPE_OF, ("type",),
+         r"\bof\s+(?:the\s+)?type\s+(?:`(?P<sym>[^`]+)`|(?P<word>(?:struct\s+)?"
+         r"[A-Za-z]\w*_\w+))"),
     ))
 
 #: the pattern groups of each form whose names doc-semantics reports as missing itself
@@ -122,6 +133,16 @@ _DEFINE = re.compile(
     r"^[ \t]*#[ \t]*define[ \t]+(?P<sym>[A-Za-z_]\w*)[ \t]+(?P<expr>\S[^\n]*?)[ \t]*$", re.M)
 _STRUCT_DEF = re.compile(r"\b(?:struct|union)\s+(?P<tag>\w+)\s*\{")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"])")
+_LIT = r"(0[xX][0-9a-fA-F]+|\d+)[uUlL]*"
+_LITERAL = re.compile(_LIT)
+_SHIFT = re.compile(rf"{_LIT}\s*<<\s*{_LIT}")
+_C_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_DIRECTIVE = re.compile(r"^[ \t]*#.*$", re.M)
+#: the member a nested record declares: ``struct { ... } u;``, ``union { ... } x[2];``
+_RECORD_MEMBER = re.compile(r"(\w+)\s*(?:\[[^]]*\])?\s*$")
+_FUNCTION_POINTER = re.compile(r"\(\s*\*\s*(\w+)\s*\)")
+_DECLARATOR = re.compile(r"(\w+)\s*(?:\[[^]]*\]\s*)*(?::\s*\w+\s*)?$")
 
 
 @functools.lru_cache(maxsize=256)  # three rules ask about the same documents
@@ -149,9 +170,10 @@ def _text_statements(path: str, text: Text) -> Iterator[Statement]:
     if "`" not in text.text and " type " not in text.text:
         return  # every form but type-of names its subject in a code span
     for base, sentence in sentences(text.text):
-        for form, pattern in _SENTENCE_PATTERNS:
-            for m in pattern.finditer(sentence):
-                yield _statement(form, path, text, base, m, sentence)
+        for form, words, pattern in _SENTENCE_PATTERNS:
+            if any(w in sentence for w in words):
+                for m in pattern.finditer(sentence):
+                    yield _statement(form, path, text, base, m, sentence)
 
 
 def _statement(form: Form, path: str, text: Text, base: int, m: re.Match[str],
@@ -221,11 +243,10 @@ def c_int(expr: str) -> int | None:
     e = expr.strip()
     while e.startswith("(") and e.endswith(")"):
         e = e[1:-1].strip()
-    lit = r"(0[xX][0-9a-fA-F]+|\d+)[uUlL]*"
-    m = re.fullmatch(lit, e)
+    m = _LITERAL.fullmatch(e)
     if m:
         return int(m.group(1), 0)
-    m = re.fullmatch(rf"{lit}\s*<<\s*{lit}", e)
+    m = _SHIFT.fullmatch(e)
     if m:
         return int(m.group(1), 0) << int(m.group(2), 0)
     return None
@@ -233,8 +254,7 @@ def c_int(expr: str) -> int | None:
 
 def _strip_comments(text: str) -> str:
     """C comments blanked out, lines kept (so line numbers still count)."""
-    return re.sub(r"/\*.*?\*/|//[^\n]*",
-                  lambda m: re.sub(r"[^\n]", " ", m.group(0)), text, flags=re.S)
+    return _C_COMMENT.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text)
 
 
 def _depth(text: str, pos: int) -> int:
@@ -254,7 +274,7 @@ def _body(text: str, brace: int) -> str:
 def _members(body: str) -> Iterator[str]:
     """Member names of a struct body: nested named records by their member name,
     anonymous ones flattened, preprocessor lines and ``...`` left out."""
-    body = re.sub(r"^[ \t]*#.*$", "", body, flags=re.M)
+    body = _DIRECTIVE.sub("", body)
     i = 0
     while i < len(body):
         brace, semi = body.find("{", i), body.find(";", i)
@@ -265,7 +285,7 @@ def _members(body: str) -> Iterator[str]:
             close = brace + len(inner) + 1
             end = body.find(";", close)
             end = len(body) if end < 0 else end
-            name = re.search(r"(\w+)\s*(?:\[[^]]*\])?\s*$", body[close + 1:end])
+            name = _RECORD_MEMBER.search(body[close + 1:end])
             if name:
                 yield name.group(1)
             else:
@@ -281,11 +301,11 @@ def _members(body: str) -> Iterator[str]:
 def _declarators(decl: str) -> Iterator[str]:
     """The names one declaration declares: ``uint32_t a, b[2];`` gives a and b;
     ``void (*fn)(void);`` gives fn."""
-    pointer = re.search(r"\(\s*\*\s*(\w+)\s*\)", decl)
+    pointer = _FUNCTION_POINTER.search(decl)
     if pointer:
         yield pointer.group(1)
         return
     for part in decl.split(","):
-        name = re.search(r"(\w+)\s*(?:\[[^]]*\]\s*)*(?::\s*\w+\s*)?$", part)
+        name = _DECLARATOR.search(part)
         if name:
             yield name.group(1)
