@@ -39,7 +39,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from posixpath import normpath
 
 from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
@@ -60,6 +59,7 @@ HANDLE = "__guest_handle_"
 HANDLE_64 = "__guest_handle_64_"
 
 _ARRAY = re.compile(r"^(.*?)\s*(\[[^\]]*\])+$")
+_QUALIFIER = re.compile(r"\b(const|volatile)\s+")
 
 
 class FixedWidth:
@@ -81,7 +81,7 @@ class FixedWidth:
         m = _ARRAY.match(t)
         if m:
             t = m.group(1)
-        t = re.sub(r"\b(const|volatile)\s+", "", t).strip()
+        t = _QUALIFIER.sub("", t).strip()
         if "*" in t or "(" in t or depth > 16:
             return False
         if t in FIXED_TYPEDEFS or t in FIXED_SCALARS or t.startswith("enum "):
@@ -123,7 +123,6 @@ def record_of(spelling: str, snap: Snapshot) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1 << 16)
 def containers(rec: RecordLayout) -> frozenset[str]:
     """Entries whose members are listed after them (``console`` of ``console.domU``)."""
     names = [f.name for f in rec.fields]
@@ -134,7 +133,6 @@ def containers(rec: RecordLayout) -> frozenset[str]:
     return frozenset(out)
 
 
-@lru_cache(maxsize=1 << 16)
 def leaves(rec: RecordLayout) -> tuple[FieldLayout, ...]:
     """The entries that are not containers of other entries."""
     skip = containers(rec)

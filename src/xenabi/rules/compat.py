@@ -64,6 +64,7 @@ def not_applicable(rule_id: str, what: str, views: dict[str, dict[str, Snapshot]
 def check_entry(tree: XenTree, entry: xlat.XlatEntry,
                 views: dict[str, dict[str, Snapshot]]) -> Iterator[Finding]:
     found = False
+    translated = xlat.translated_keys(tree)
     for view, snaps in sorted(views.items()):
         pair = [snaps[a] for a in PAIR if a in snaps]
         key = next((k for k in (entry.find(s.records) for s in pair) if k), None)
@@ -73,7 +74,7 @@ def check_entry(tree: XenTree, entry: xlat.XlatEntry,
         if key is None or len(recs) < 2:
             continue
         skip = frozenset() if entry.mark == "!" else frozenset().union(
-            *(translated_members(recs[a], xlat.translated_keys(tree), snaps[a]) for a in recs))
+            *(translated_members(recs[a], translated, snaps[a]) for a in recs))
         verdict = compare(entry, key, recs, skip)
         if verdict is not None:
             rec = recs["x86_64"]

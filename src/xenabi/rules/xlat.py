@@ -52,28 +52,38 @@ def parse(text: str) -> tuple[XlatEntry, ...]:
     return tuple(out)
 
 
+@dataclass(frozen=True)
+class XlatList:
+    """A tree's xlat.lst, parsed."""
+
+    entries: tuple[XlatEntry, ...]
+    #: every record key an ``!`` entry can mean (``struct xen_pod_target`` for ``pod_target``)
+    translated: frozenset[str]
+
+
 @lru_cache(maxsize=16)
-def _load(path: Path, stamp: tuple[int, int]) -> tuple[XlatEntry, ...]:
-    return parse(path.read_text(encoding="utf-8"))
+def _load(path: Path, stamp: tuple[int, int]) -> XlatList:
+    found = parse(path.read_text(encoding="utf-8"))
+    return XlatList(found, frozenset(k for e in found if e.mark == "!" for k in e.candidates()))
 
 
-def entries(tree: XenTree) -> tuple[XlatEntry, ...]:
-    """The tree's xlat.lst entries; none when the tree has no xlat.lst."""
+def _list(tree: XenTree) -> XlatList:
+    """The tree's xlat.lst, read again only when the file changes; empty without one."""
     path = tree.xlat
     if path is None:
-        return ()
+        return XlatList((), frozenset())
     st = path.stat()
     return _load(path, (st.st_mtime_ns, st.st_size))
 
 
+def entries(tree: XenTree) -> tuple[XlatEntry, ...]:
+    """The tree's xlat.lst entries; none when the tree has no xlat.lst."""
+    return _list(tree).entries
+
+
 def translated_keys(tree: XenTree) -> frozenset[str]:
     """Every record key an ``!`` entry can mean (``struct xen_pod_target`` for ``pod_target``)."""
-    return _translated(entries(tree))
-
-
-@lru_cache(maxsize=16)
-def _translated(entries: tuple[XlatEntry, ...]) -> frozenset[str]:
-    return frozenset(k for e in entries if e.mark == "!" for k in e.candidates())
+    return _list(tree).translated
 
 
 def finding_path(tree: XenTree) -> str:
