@@ -134,19 +134,21 @@ class _Run:
         self.codes: list[CodeSpan] = []
         self.offsets: list[int] = []
         self.lines: list[int] = []
+        #: words whose lines are yet to be found, all at once (see :meth:`flush`)
+        self.words: list[str] = []
         self.notes: list[list[Any]] = []
 
     def inlines(self, inlines: list[Any]) -> None:
         # words and spaces are nearly all of a document's inlines: they take
         # the short way, with the text's length kept in a local
-        parts, offsets, lines, word = self.parts, self.offsets, self.lines, self.finder.word
+        parts, offsets, words = self.parts, self.offsets, self.words
         size = self.size
         for i in inlines:
             t: str = i["t"]
             if t == "Str":
                 c: str = i["c"]
                 offsets.append(size)
-                lines.append(word(c))
+                words.append(c)
                 parts.append(c)
                 size += len(c)
             elif t in _SPACES:
@@ -161,11 +163,12 @@ class _Run:
     def inline(self, t: str, c: Any) -> None:
         match t:
             case "Code":
+                self.flush()  # the words before it move the cursor first
                 line = self.finder.code(c[1])
                 self.codes.append(CodeSpan(c[1], line, self.size))
                 self.add("`" + c[1].replace("`", "") + "`", line)
             case "Math":
-                self.add(c[1], self.finder.word(c[1]))
+                self.word(c[1])
             case "Quoted":
                 self.add('"')
                 self.inlines(c[1])
@@ -186,7 +189,20 @@ class _Run:
         self.parts.append(s)
         self.size += len(s)
 
+    def word(self, s: str) -> None:
+        """A word whose line is found at the next :meth:`flush`."""
+        self.offsets.append(self.size)
+        self.words.append(s)
+        self.add(s)
+
+    def flush(self) -> None:
+        """Find the lines of the words read so far: one call for a run of words,
+        not one each, as a document has tens of thousands."""
+        self.lines += self.finder.words(self.words)
+        self.words.clear()
+
     def done(self) -> Text:
+        self.flush()
         return Text("".join(self.parts), tuple(self.codes), tuple(self.offsets),
                     tuple(self.lines))
 

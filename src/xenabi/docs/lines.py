@@ -47,18 +47,10 @@ class LineFinder:
         self.text = text
         self.pos = 0
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        # the last line looked up and where it starts and ends: most words are
-        # on the line of the word before them
-        self._line, self._bol, self._eol = 1, 0, 0
 
     def line(self, offset: int | None = None) -> int:
         """The 1-based line of ``offset`` (default: the cursor)."""
-        at = self.pos if offset is None else offset
-        if not self._bol <= at < self._eol:
-            line = self._line = bisect.bisect_right(self._starts, at)
-            self._bol = self._starts[line - 1]
-            self._eol = self._starts[line] if line < len(self._starts) else len(self.text) + 1
-        return self._line
+        return bisect.bisect_right(self._starts, self.pos if offset is None else offset)
 
     def code(self, content: str) -> int:
         """The line of the code span whose content pandoc gives as ``content``."""
@@ -73,18 +65,31 @@ class LineFinder:
                 return self.line(at)
         return self._seek(self._span, pieces)
 
-    def word(self, word: str) -> int:
-        """The line of a word of running text (the cursor's line when not found nearby)."""
-        # str.find, not a regex: a document has tens of thousands of words
-        at = self.text.find(word, self.pos, self.pos + _WORD_WINDOW + len(word))
-        if at < 0:
-            word = word.translate(_UNSMART)
-            at = self.text.find(word, self.pos, self.pos + _WORD_WINDOW + len(word))
+    def words(self, words: list[str]) -> list[int]:
+        """The line of each word of a stretch of running text, in order (the
+        cursor's line for a word not found nearby)."""
+        # str.find, not a regex, and the loop's state in locals: a document has
+        # tens of thousands of words
+        text, starts, pos = self.text, self._starts, self.pos
+        # the line of the word before and where it starts and ends: most words
+        # are on it, and need no bisect
+        line, bol, eol = 0, 0, 0
+        found: list[int] = []
+        for word in words:
+            at = text.find(word, pos, pos + _WORD_WINDOW + len(word))
             if at < 0:
-                return self.line()
-        self.pos = at + len(word)
-        # line(at), without the call when the word is on the last line looked up
-        return self._line if self._bol <= at < self._eol else self.line(at)
+                word = word.translate(_UNSMART)
+                at = text.find(word, pos, pos + _WORD_WINDOW + len(word))
+                if at < 0:
+                    at, word = pos, ""  # the cursor's line, and the cursor stays
+            pos = at + len(word)
+            if not bol <= at < eol:
+                line = bisect.bisect_right(starts, at)
+                bol = starts[line - 1]
+                eol = starts[line] if line < len(starts) else len(text) + 1
+            found.append(line)
+        self.pos = pos
+        return found
 
     def block(self, text: str) -> int:
         """The line of a code block: where its first non-blank line is."""
