@@ -283,6 +283,19 @@ def test_findings_name_the_doc_the_symbol_and_every_target(
     assert size.arches == ("x86_32",)  # only where it is not 48
 
 
+# -- names the header text declares --------------------------------------------------
+
+
+def test_declared_names_and_their_lines() -> None:
+    text = ("/* c */\n\n  #define A 1\ntypedef struct s {\n  int x;\n} s_t;\ntypedef unsigned\n"
+            "#define B 2\n  long ul_t;\nunion u { int y; };\nmyenum {\n#define F(x) (x)\n")
+    assert {n: s.line for n, s in declared_names({"a.h": text}).items()} == {
+        "A": 2,  # the blank line before it starts the match
+        "struct s": 4,  # not a one-line typedef: a record defined here
+        "ul_t": 7,  # a typedef over three lines, which hides B
+        "union u": 10, "F": 12}  # not myenum: no word starts there
+
+
 # -- did you mean --------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import difflib
 import os
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -47,6 +47,8 @@ _DECLARED = re.compile(
     r"|\b((?:struct|union|enum)\s+\w+)\s*\{"  # a record or enum defined here
     r"|^\s*typedef\b[^;{]*?\b(\w+)\s*;",  # a one-line typedef
     re.M)
+#: where a _DECLARED match can start besides a line's start
+_RECORD_KEYWORD = re.compile(r"struct|union|enum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,8 +340,26 @@ def declared_names(texts: Mapping[str, str]) -> dict[str, Site]:
     out: dict[str, Site] = {}
     for header, text in sorted(texts.items()):
         line, pos = 1, 0  # counted on from the previous match: once over the text
-        for m in _DECLARED.finditer(text):
+        for m in _declarations(text):
             line, pos = line + text.count("\n", pos, m.start()), m.start()
             name = m.group(1) or m.group(3) or " ".join(m.group(2).split())
             out.setdefault(name, Site(header, line))
     return out
+
+
+def _declarations(text: str) -> Iterator[re.Match[str]]:
+    """What ``_DECLARED.finditer(text)`` gives, for less: a match starts at a record keyword
+    or at a line whose first non-space character (maybe on a later line) is ``#`` or the
+    ``t`` of typedef, so only those places are tried, not every character of the text."""
+    starts = {m.start() for m in _RECORD_KEYWORD.finditer(text)}
+    at = 0
+    for line in text.split("\n"):
+        if line.lstrip()[:1] in ("", "#", "t"):
+            starts.add(at)
+        at += len(line) + 1
+    end = 0
+    for start in sorted(starts):
+        m = _DECLARED.match(text, start) if start >= end else None
+        if m:
+            yield m
+            end = m.end()
