@@ -71,9 +71,9 @@ class LineFinder:
         # str.find, not a regex, and the loop's state in locals: a document has
         # tens of thousands of words
         text, starts, pos = self.text, self._starts, self.pos
-        # the line of the word before and where it starts and ends: most words
-        # are on it, and need no bisect
-        line, bol, eol = 0, 0, 0
+        # the line of the word before and where it ends: most words are on it,
+        # and need no bisect (the words are found in order: none is before it)
+        line, eol = 0, 0
         found: list[int] = []
         for word in words:
             at = text.find(word, pos, pos + _WORD_WINDOW + len(word))
@@ -83,9 +83,8 @@ class LineFinder:
                 if at < 0:
                     at, word = pos, ""  # the cursor's line, and the cursor stays
             pos = at + len(word)
-            if not bol <= at < eol:
+            if at >= eol:
                 line = bisect.bisect_right(starts, at)
-                bol = starts[line - 1]
                 eol = starts[line] if line < len(starts) else len(text) + 1
             found.append(line)
         self.pos = pos
