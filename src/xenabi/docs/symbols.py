@@ -74,6 +74,7 @@ class SymbolIndex:
         self._header_lines: dict[str, list[str]] = {}
         self._header_decls: dict[str, dict[str, list[int]]] = {}
         self._members: dict[str, tuple[str, ...]] = {}
+        self._narrow: dict[str, str | None] = {}
         constants: dict[str, dict[Where, Constant]] = defaultdict(dict)
         records: dict[str, dict[Where, RecordLayout]] = defaultdict(dict)
         self.typedefs: dict[str, str] = {}  #: typedef name -> its type's spelling
@@ -194,6 +195,11 @@ class SymbolIndex:
         """The narrowest family of a constant: its longest run of upper-case leading words
         that two or more constants share (``XEN_DOMCTL_`` for ``XEN_DOMCTL_subscribe``,
         ``XEN_NETIF_CTRL_TYPE_`` for ``XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING``)."""
+        if name not in self._narrow:  # doc-coverage asks about each name three times
+            self._narrow[name] = self._narrow_family(name)
+        return self._narrow[name]
+
+    def _narrow_family(self, name: str) -> str | None:
         m = _UPPER_WORDS.match(name)
         if m is None:
             return self.constant_family(name)

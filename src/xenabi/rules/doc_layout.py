@@ -22,7 +22,8 @@ A difference is an **error**: the header says the drawing is canonical.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from posixpath import normpath
 
@@ -87,7 +88,7 @@ def tables(header: str, lines: Sequence[str], kinds: str) -> list[Table]:
     return out
 
 
-def match(table: Table, records: dict[str, RecordLayout]) -> str | None:
+def match(table: Table, records: Mapping[str, RecordLayout]) -> str | None:
     """The record of the table's header whose top-level fields share most names with it."""
     best, score = None, 0
     for key, rec in sorted(records.items()):
@@ -118,24 +119,29 @@ def compare(table: Table, key: str, rec: RecordLayout) -> Iterator[tuple[int, st
         yield table.end_line, f"the table ends {key} at {table.size} bytes, its size is {rec.size}"
 
 
+#: (arch, view, records) of each snapshot that declares records in a header
+Users = Sequence[tuple[str, str, Mapping[str, RecordLayout]]]
+
+
 def check_header(tree: XenTree, header: str, snaps: Sequence[tuple[str, str, Snapshot]]
                  ) -> Iterator[Finding]:
     text = header_text(tree, header)
-    yield from check_tables(tree, header, tables(header, text.lines, text.kinds), snaps)
+    users = [(arch, view, snap.records) for arch, view, snap in snaps]
+    yield from check_tables(tree, header, tables(header, text.lines, text.kinds), users)
 
 
-def check_tables(tree: XenTree, header: str, drawn: Sequence[Table],
-                 snaps: Sequence[tuple[str, str, Snapshot]]) -> Iterator[Finding]:
+def check_tables(tree: XenTree, header: str, drawn: Sequence[Table], snaps: Users
+                 ) -> Iterator[Finding]:
     """The findings of the tables drawn in ``header`` against the snapshots that declare
     records in it."""
     for table in drawn:
         matched = False
-        for arch, view, snap in snaps:
-            key = match(table, dict(snap.records))
+        for arch, view, records in snaps:
+            key = match(table, records)
             if key is None:
                 continue
             matched = True
-            for line, message in compare(table, key, snap.records[key]):
+            for line, message in compare(table, key, records[key]):
                 yield Finding(RULE, Severity.ERROR, message, tree.finding_path(header), line,
                               (key,), (arch,), (view,))
         if not matched and snaps:
@@ -153,14 +159,24 @@ def _candidates(ctx: Context, snaps: Sequence[tuple[str, str, Snapshot]]) -> lis
             and any("+---" in line for line in text_of(ctx, h).lines)]
 
 
+def _by_header(snap: Snapshot) -> dict[str, dict[str, RecordLayout]]:
+    """A snapshot's records by the header that declares them, as tables name it."""
+    norm = {h: normpath(h) for h in {r.header for r in snap.records.values()}}
+    out: dict[str, dict[str, RecordLayout]] = defaultdict(dict)
+    for key, rec in snap.records.items():
+        out[norm[rec.header]][key] = rec
+    return out
+
+
 @rule(RULE, "offset tables drawn in header comments agree with the computed layouts")
 def check_doc_layout(ctx: Context) -> Iterator[Finding]:
     snaps = list(ctx.each())
     candidates = _candidates(ctx, snaps)
     if not candidates:
         return
-    declares = [{normpath(r.header) for r in s.records.values()} for _, _, s in snaps]
+    declared = [_by_header(snap) for _, _, snap in snaps]
     for header in candidates:
-        users = [snap for snap, hs in zip(snaps, declares) if header in hs]
+        users = [(arch, view, d[header]) for (arch, view, _), d in zip(snaps, declared)
+                 if header in d]
         text = text_of(ctx, header)
         yield from check_tables(ctx.tree, header, tables(header, text.lines, text.kinds), users)
