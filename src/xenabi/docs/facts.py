@@ -252,7 +252,7 @@ class _Walk:
             case _:
                 # tables and figures: their layout changed between pandoc API
                 # versions, so find the blocks inside without knowing it
-                self.blocks(list(_nested_blocks(c)))
+                self.blocks(_nested_blocks(c, []))
 
     def run(self, inlines: list[Any]) -> None:
         run = _Run(self.finder)
@@ -263,17 +263,20 @@ class _Walk:
             self.blocks(note)
 
 
-def _nested_blocks(node: Any) -> Iterator[dict[str, Any]]:
-    """Every block found inside ``node``, outermost first, in order."""
+def _nested_blocks(node: Any, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``found`` with every block found inside ``node`` added, outermost first, in order."""
+    # a list, not a generator: a table's cells nest deep, and a generator
+    # would hand each block up through every level
     if isinstance(node, dict):
         if node.get("t") in _BLOCK_TYPES:
-            yield node
-            return
-        for v in node.values():
-            yield from _nested_blocks(v)
-    elif isinstance(node, list):
-        for v in node:
-            yield from _nested_blocks(v)
+            found.append(node)
+            return found
+        node = node.values()
+    elif not isinstance(node, list):
+        return found
+    for v in node:
+        _nested_blocks(v, found)
+    return found
 
 
 _BLOCK_TYPES = frozenset({"Plain", "Para", "LineBlock", "CodeBlock", "RawBlock", "BlockQuote",
