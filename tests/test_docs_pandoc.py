@@ -202,6 +202,15 @@ def test_code_span_lines_through_fences_tabs_and_notes() -> None:
         ("a note span", 6), ("last span here", 12)]
 
 
+def test_words_before_a_code_span_are_found_before_it() -> None:
+    """A paragraph's words and spans move one cursor, in the order they are written."""
+    text = "Opening words\non one line, then `a span`\nand closing words `end`.\n"
+    (para,) = read_documents({"order.pandoc": text}, cache=False).documents[0].texts
+    assert [para.line_at(para.text.index(w)) for w in ("Opening", "then", "and", "`end`")] == [
+        1, 2, 3, 3]
+    assert [c.line for c in para.codes] == [2, 3]
+
+
 def test_code_span_fence_is_any_part_of_a_backtick_run() -> None:
     finder = LineFinder("a\n``x y`\n`` `y z` ``\n`p  q``\n")
     assert finder.code("x y") == 2  # closed by one backtick: the fence is the second
