@@ -39,6 +39,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from posixpath import normpath
 
 from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
@@ -77,11 +78,7 @@ class FixedWidth:
         return hit
 
     def _type(self, spelling: str, depth: int) -> bool:
-        t = spelling.strip()
-        m = _ARRAY.match(t)
-        if m:
-            t = m.group(1)
-        t = _QUALIFIER.sub("", t).strip()
+        t = _element_type(spelling)
         if "*" in t or "(" in t or depth > 16:
             return False
         if t in FIXED_TYPEDEFS or t in FIXED_SCALARS or t.startswith("enum "):
@@ -110,6 +107,17 @@ class FixedWidth:
         return self._records[key]
 
 
+@lru_cache(maxsize=1 << 14)  # the 8 snapshots spell their fields alike
+def _element_type(spelling: str) -> str:
+    """A field's type without array dimensions and qualifiers: ``uint8_t`` for
+    ``const uint8_t [16]``."""
+    t = spelling.strip()
+    m = _ARRAY.match(t)
+    if m:
+        t = m.group(1)
+    return _QUALIFIER.sub("", t).strip()
+
+
 def record_of(spelling: str, snap: Snapshot) -> str | None:
     """The record key a field type names, through typedefs (``xen_mc_fetch_t``)."""
     t = spelling.split("[")[0].strip()
@@ -126,17 +134,14 @@ def record_of(spelling: str, snap: Snapshot) -> str | None:
 def containers(rec: RecordLayout) -> frozenset[str]:
     """Entries whose members are listed after them (``console`` of ``console.domU``)."""
     names = [f.name for f in rec.fields]
-    out = set()
-    for i, n in enumerate(names):
-        if i + 1 < len(names) and names[i + 1].startswith((n + ".", n + "[")):
-            out.add(n)
-    return frozenset(out)
+    return frozenset(n for n, after in zip(names, names[1:])
+                     if after.startswith(n) and after[len(n):len(n) + 1] in (".", "["))
 
 
 def leaves(rec: RecordLayout) -> tuple[FieldLayout, ...]:
     """The entries that are not containers of other entries."""
     skip = containers(rec)
-    return tuple(f for f in rec.fields if f.name not in skip)
+    return tuple(f for f in rec.fields if f.name not in skip) if skip else rec.fields
 
 
 # --------------------------------------------------------------------------
