@@ -47,7 +47,10 @@ _DECLARED = re.compile(
     r"|\b((?:struct|union|enum)\s+\w+)\s*\{"  # a record or enum defined here
     r"|^\s*typedef\b[^;{]*?\b(\w+)\s*;",  # a one-line typedef
     re.M)
-#: where a _DECLARED match can start besides a line's start
+#: where a _DECLARED match can start: after a newline whose next non-space character
+#: (maybe on a later line) is # or typedef's t (the first such line of a blank run), or
+#: at a record keyword
+_LINE_START = re.compile(r"\n\s*(?=[#t])")
 _RECORD_KEYWORD = re.compile(r"struct|union|enum")
 
 
@@ -354,15 +357,11 @@ def declared_names(texts: Mapping[str, str]) -> dict[str, Site]:
 
 
 def _declarations(text: str) -> Iterator[re.Match[str]]:
-    """What ``_DECLARED.finditer(text)`` gives, for less: a match starts at a record keyword
-    or at a line whose first non-space character (maybe on a later line) is ``#`` or the
-    ``t`` of typedef, so only those places are tried, not every character of the text."""
-    starts = {m.start() for m in _RECORD_KEYWORD.finditer(text)}
-    at = 0
-    for line in text.split("\n"):
-        if line.lstrip()[:1] in ("", "#", "t"):
-            starts.add(at)
-        at += len(line) + 1
+    """What ``_DECLARED.finditer(text)`` gives, for less: the regex starts with ``^`` or
+    ``\\b``, so the engine would try it at every character; only the places where a match
+    can start are tried (a match starting in a run of blank lines can start at its first)."""
+    starts = {0, *(m.start() + 1 for m in _LINE_START.finditer(text)),
+              *(m.start() for m in _RECORD_KEYWORD.finditer(text))}
     end = 0
     for start in sorted(starts):
         m = _DECLARED.match(text, start) if start >= end else None
