@@ -52,15 +52,15 @@ def _coverage(rec: RecordLayout) -> list[FieldLayout]:
     """The entries whose bits together make up the record (containers give way to members,
     except arrays, whose members are listed for element 0 only)."""
     inner = containers(rec)
-    arrays = {n for n in inner if (f := rec.field(n)) is not None and f.type.endswith("]")}
-    out = []
+    if not inner:
+        return list(rec.fields)
+    types: dict[str, str] = {}
     for f in rec.fields:
-        if f.name in inner and f.name not in arrays:
-            continue
-        if any(f.name.startswith((a + "[", a + ".")) for a in arrays):
-            continue
-        out.append(f)
-    return out
+        types.setdefault(f.name, f.type)
+    arrays = {n for n in inner if types[n].endswith("]")}
+    within = tuple(p for a in arrays for p in (a + "[", a + "."))  # an array's members
+    return [f for f in rec.fields if (f.name not in inner or f.name in arrays)
+            and not (within and f.name.startswith(within))]
 
 
 @lru_cache(maxsize=1 << 16)
