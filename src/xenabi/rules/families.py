@@ -29,11 +29,12 @@ sits next to, which the flags rule uses to tell flag families apart.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 
 from xenabi.model import Constant, Snapshot
 from xenabi.rules import Context
@@ -80,18 +81,23 @@ class HeaderText:
         return " ".join(_COMMENT_MARKS.sub("", s).strip() for s in reversed(out)).strip()
 
     def code_line_near(self, first: int, last: int) -> str | None:
-        """The first C code line after ``last``, else the last one before ``first``."""
-        for i in range(last, len(self.kinds)):
-            if self.kinds[i] == CODE:
-                return self.lines[i]
-            if self.kinds[i] == PREPROC and not self.lines[i].lstrip().startswith("#define"):
-                break
-        for i in range(first - 2, -1, -1):
-            if self.kinds[i] == CODE:
-                return self.lines[i]
-            if self.kinds[i] == PREPROC and not self.lines[i].lstrip().startswith("#define"):
-                break
+        """The first C code line after ``last``, else the last one before ``first``; a
+        preprocessor line other than a ``#define`` stops the search."""
+        stops = self._stops
+        after = bisect.bisect_left(stops, last)
+        if after < len(stops) and self.kinds[stops[after]] == CODE:
+            return self.lines[stops[after]]
+        before = bisect.bisect_left(stops, first - 1) - 1
+        if before >= 0 and self.kinds[stops[before]] == CODE:
+            return self.lines[stops[before]]
         return None
+
+    @cached_property
+    def _stops(self) -> list[int]:
+        """The indexes of the lines that stop :meth:`code_line_near`: C code, and
+        preprocessor lines other than ``#define``s."""
+        return [i for i, k in enumerate(self.kinds) if k == CODE or (
+            k == PREPROC and not self.lines[i].lstrip().startswith("#define"))]
 
 
 def analyse(text: str) -> HeaderText:
@@ -145,20 +151,16 @@ def text_of(ctx: Context, header: str) -> HeaderText:
 # Names
 
 
-def components(name: str) -> list[str]:
-    """``XEN_DOMCTL_CDF_hvm`` -> ``["XEN", "DOMCTL", "CDF", "hvm"]`` (leading ``_`` kept)."""
-    return list(_components(name))
-
-
 @lru_cache(maxsize=1 << 15)
-def _components(name: str) -> tuple[str, ...]:
+def components(name: str) -> tuple[str, ...]:
+    """``XEN_DOMCTL_CDF_hvm`` -> ``("XEN", "DOMCTL", "CDF", "hvm")`` (leading ``_`` kept)."""
     lead = len(name) - len(name.lstrip("_"))
     parts = name[lead:].split("_")
     parts[0] = name[:lead] + parts[0]
     return tuple(parts)
 
 
-def _common_prefix(a: list[str], b: list[str]) -> int:
+def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
     n = 0
     for x, y in zip(a[:-1], b[:-1]):
         if x != y:
@@ -167,7 +169,7 @@ def _common_prefix(a: list[str], b: list[str]) -> int:
     return n
 
 
-def _op_stem(parts: list[str]) -> int:
+def _op_stem(parts: Sequence[str]) -> int:
     """Components before an operation name's lowercase part (``XEN_ARGO_OP_register_ring``:
     3); 0 for an all-uppercase name. Such a name shares no shorter prefix with a neighbour."""
     for i, p in enumerate(parts):
@@ -176,7 +178,7 @@ def _op_stem(parts: list[str]) -> int:
     return 0
 
 
-def _default_prefix(parts: list[str]) -> int:
+def _default_prefix(parts: Sequence[str]) -> int:
     """Components of a lone constant's prefix: up to the lowercase part, else all but one."""
     for i, p in enumerate(parts):
         if i and p[:1].islower():
@@ -244,6 +246,7 @@ def unsigned(c: Constant) -> int:
 _FIELD = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*(?::\s*\d+\s*)?;")
 
 
+@lru_cache(maxsize=1 << 12)  # the snapshots' variants of a header share its lines
 def _field_name(code: str | None) -> str | None:
     if code is None or "(" in code or code.strip().startswith(("typedef", "}", "struct {")):
         return None
@@ -282,7 +285,7 @@ def _prefixes(block: list[tuple[str, Constant]], names: Mapping[str, object]) ->
     return out
 
 
-def _parent(parts: list[str], names: Mapping[str, object]) -> int:
+def _parent(parts: Sequence[str], names: Mapping[str, object]) -> int:
     """A lone constant whose name extends another constant's is in that one's sub-family."""
     for n in range(len(parts) - 1, 0, -1):
         if "_".join(parts[:n]) in names:
@@ -348,26 +351,26 @@ def header_families(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:
 
 
 def _header_families_of(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:
-    by_header: dict[str, list[tuple[str, Constant]]] = defaultdict(list)
+    # per header, what families read of a constant: the 8 snapshots mostly agree on it
+    by_header: dict[str, list[tuple[int, str, int, str]]] = defaultdict(list)
     consts = snap.constants
     for name, c in consts.items():
         if c.kind != "macro" or not isinstance(c.value, int) or c.expr is None:
             continue
         if name.startswith("_") and name[1:] in consts:
             continue  # _GTF_readonly: the bit number behind GTF_readonly
-        by_header[c.header].append((name, c))
+        by_header[c.header].append((c.line, name, c.value, c.expr))
     out: list[HeaderFamilies] = []
     for header in sorted(by_header):
-        items = sorted(by_header[header], key=lambda nc: (nc[1].line, nc[0]))
-        # what families read of a constant: the 8 snapshots mostly agree on it
-        seen = tuple((name, c.value, c.line, c.expr) for name, c in items)
+        seen = tuple(sorted(by_header[header]))  # in line order
         out.append(ctx.memo(("families", header, seen),
-                            partial(_families_of_header, ctx, header, items)))
+                            partial(_families_of_header, ctx, header, seen, consts)))
     return out
 
 
-def _families_of_header(ctx: Context, header: str, items: list[tuple[str, Constant]]
-                        ) -> HeaderFamilies:
+def _families_of_header(ctx: Context, header: str, seen: Sequence[tuple[int, str, int, str]],
+                        consts: Mapping[str, Constant]) -> HeaderFamilies:
+    items = [(name, consts[name]) for _, name, _, _ in seen]
     text, mine = text_of(ctx, header), dict(items)
     return HeaderFamilies(header, text, mine, tuple(_header_families(header, items, text, mine)))
 
