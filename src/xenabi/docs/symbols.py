@@ -88,8 +88,9 @@ class SymbolIndex:
             for key, r in snap.records.items():
                 records[key][where] = r
             for name, t in snap.typedefs.items():
-                self.typedefs.setdefault(name, t.type)
-                self.typedef_sites.setdefault(name, Site(t.header, t.line))
+                if name not in self.typedefs:  # the first target and view that has it
+                    self.typedefs[name] = t.type
+                    self.typedef_sites[name] = Site(t.header, t.line)
         #: every constant by name, and its definition on each target and view that has it
         self.constants: dict[str, dict[Where, Constant]] = dict(constants)
         #: every record by key, and its layout on each target and view that has it
