@@ -121,6 +121,9 @@ _SENTENCE_PATTERNS: tuple[tuple[Form, tuple[str, ...], re.Pattern[str]], ...] = 
          r"[A-Za-z]\w*_\w+))"),
     ))
 
+#: every word a sentence pattern asks for
+_WORDS = frozenset(w for _, words, _ in _SENTENCE_PATTERNS for w in words)
+
 #: the pattern groups of each form whose names doc-semantics reports as missing itself
 _JUDGED: dict[Form, tuple[str, ...]] = {
     Form.FLAG_IN: ("sym", "cont"), Form.VALUE: ("sym",), Form.BIT: ("sym",),
@@ -170,8 +173,9 @@ def _text_statements(path: str, text: Text) -> Iterator[Statement]:
     if "`" not in text.text and " type " not in text.text:
         return  # every form but type-of names its subject in a code span
     for base, sentence in sentences(text.text):
+        held = {w for w in _WORDS if w in sentence}
         for form, words, pattern in _SENTENCE_PATTERNS:
-            if any(w in sentence for w in words):
+            if not held.isdisjoint(words):
                 for m in pattern.finditer(sentence):
                     yield _statement(form, path, text, base, m, sentence)
 
