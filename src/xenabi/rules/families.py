@@ -29,12 +29,11 @@ sits next to, which the flags rule uses to tell flag families apart.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache, partial
+from functools import lru_cache, partial
 
 from xenabi.model import Constant, Snapshot
 from xenabi.rules import Context
@@ -81,23 +80,18 @@ class HeaderText:
         return " ".join(_COMMENT_MARKS.sub("", s).strip() for s in reversed(out)).strip()
 
     def code_line_near(self, first: int, last: int) -> str | None:
-        """The first C code line after ``last``, else the last one before ``first``; a
-        preprocessor line other than a ``#define`` stops the search."""
-        stops = self._stops
-        after = bisect.bisect_left(stops, last)
-        if after < len(stops) and self.kinds[stops[after]] == CODE:
-            return self.lines[stops[after]]
-        before = bisect.bisect_left(stops, first - 1) - 1
-        if before >= 0 and self.kinds[stops[before]] == CODE:
-            return self.lines[stops[before]]
+        """The first C code line after ``last``, else the last one before ``first``."""
+        for i in range(last, len(self.kinds)):
+            if self.kinds[i] == CODE:
+                return self.lines[i]
+            if self.kinds[i] == PREPROC and not self.lines[i].lstrip().startswith("#define"):
+                break
+        for i in range(first - 2, -1, -1):
+            if self.kinds[i] == CODE:
+                return self.lines[i]
+            if self.kinds[i] == PREPROC and not self.lines[i].lstrip().startswith("#define"):
+                break
         return None
-
-    @cached_property
-    def _stops(self) -> list[int]:
-        """The indexes of the lines that stop :meth:`code_line_near`: C code, and
-        preprocessor lines other than ``#define``s."""
-        return [i for i, k in enumerate(self.kinds) if k == CODE or (
-            k == PREPROC and not self.lines[i].lstrip().startswith("#define"))]
 
 
 def analyse(text: str) -> HeaderText:
@@ -407,7 +401,7 @@ def numbered(fams: Sequence[Family]) -> list[Family]:
     out = []
     for f in fams:
         key = (f.header, f.prefix)
-        out.append(replace(f, part=seen[key]))
+        out.append(f if f.part == seen[key] else replace(f, part=seen[key]))
         seen[key] += 1
     return out
 
