@@ -233,7 +233,7 @@ def _block_statements(path: str, block: CodeBlock) -> Iterator[Statement]:
             line = block.line + text.count("\n", 0, m.start())
             yield Statement(Form.VALUE, path, line, m.group("sym"), number=value,
                             quote=m.group(0).strip())
-    for m in _STRUCT_DEF.finditer(text):
+    for m in _STRUCT_DEF.finditer(text) if "{" in text else ():  # few blocks define one
         if _depth(text, m.start()) != 0:
             continue  # a nested record: its members belong to the outer one
         body = _body(text, m.end() - 1)
