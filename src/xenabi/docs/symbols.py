@@ -32,6 +32,8 @@ Where = tuple[str, str]
 
 #: a family needs this many members before a doc name is held to it
 _FAMILY_MIN = 2
+#: how alike a "did you mean" spelling must be (difflib's ratio)
+_CLOSE = 0.7
 
 #: a member declaration's name: ``uint32_t flags;``, ``uint8_t pad[3];``, ``int x : 3;``
 _MEMBER_DECL = re.compile(r"\b(\w+)\s*(?:\[[^]]*\]\s*)*(?::\s*\d+\s*)?;")
@@ -308,9 +310,9 @@ def _run(names: list[str], prefix: str) -> list[str]:
     return names[lo:bisect.bisect_left(names, prefix + "\U0010ffff", lo)]
 
 
-def closest(name: str, pool: Iterable[str], cutoff: float = 0.7) -> str | None:
+def closest(name: str, pool: Iterable[str]) -> str | None:
     """The closest spelling of ``name`` in ``pool`` (for "did you mean"), if close enough:
-    what ``difflib.get_close_matches(name, pool, 1, cutoff)`` gives, for less."""
+    what ``difflib.get_close_matches(name, pool, 1, _CLOSE)`` gives, for less."""
     # only names of about the same length and first letter can be close enough: skip the rest
     near = [p for p in pool if p[:1] == name[:1] and abs(len(p) - len(name)) <= 3 + len(name) // 3]
     matcher = difflib.SequenceMatcher()
@@ -318,9 +320,9 @@ def closest(name: str, pool: Iterable[str], cutoff: float = 0.7) -> str | None:
     bounds = []  # quick_ratio() bounds ratio(), which is dear: compute it best bound first
     for p in near:
         matcher.set_seq1(p)
-        if matcher.real_quick_ratio() >= cutoff:
+        if matcher.real_quick_ratio() >= _CLOSE:
             bound = matcher.quick_ratio()
-            if bound >= cutoff:
+            if bound >= _CLOSE:
                 bounds.append((bound, p))
     best: tuple[float, str] | None = None
     for bound, p in sorted(bounds, reverse=True):
@@ -328,7 +330,7 @@ def closest(name: str, pool: Iterable[str], cutoff: float = 0.7) -> str | None:
             break  # no name left can reach the best ratio
         matcher.set_seq1(p)
         ratio = matcher.ratio()
-        if ratio >= cutoff and (best is None or (ratio, p) > best):
+        if ratio >= _CLOSE and (best is None or (ratio, p) > best):
             best = (ratio, p)
     return best[1] if best else None
 
