@@ -40,64 +40,65 @@ Snaps = Mapping[tuple[str, str], Snapshot]
 
 
 @cache
-def _collected(root: str | None, arches: tuple[str, ...]) -> tuple[XenTree, Snaps] | None:
+def _collected(root: str | None, arches: tuple[str, ...]) -> Context | None:
     try:
         tree = find_tree(root)
     except UsageError:
         return None  # the xen_tree fixture says why, when the test runs
-    return tree, take_all(tree, arches)
+    return Context(tree, take_all(tree, arches))
 
 
-def _subjects(config: pytest.Config) -> tuple[XenTree, Snaps] | None:
+def _subjects(config: pytest.Config) -> Context | None:
     chosen = tuple(config.getoption("--arch") or TARGETS)
     if any(a not in TARGETS for a in chosen):
         return None  # the xen_arches fixture refuses it
     return _collected(config.getoption("--xen-root"), chosen)
 
 
-def _flag_params(tree: XenTree, snaps: Snaps) -> list[object]:
+def _flag_params(ctx: Context) -> list[object]:
     return [pytest.param(a, v, f.id, id=f"{a}-{v}-{f.id}")
-            for (a, v), s in sorted(snaps.items()) for f in flags.flag_families(s, tree)]
+            for a, v, s in ctx.each() for f in flags.flag_families(ctx, s)]
 
 
-def _unique_params(tree: XenTree, snaps: Snaps) -> list[object]:
+def _unique_params(ctx: Context) -> list[object]:
     return [pytest.param(a, v, n.id, id=f"{a}-{v}-{n.id}")
-            for (a, v), s in sorted(snaps.items()) for n in unique.numberings(s, tree)]
+            for a, v, s in ctx.each() for n in unique.numberings(ctx, s)]
 
 
-def _arch_params(tree: XenTree, snaps: Snaps) -> list[object]:
+def _arch_params(ctx: Context) -> list[object]:
     out = []
-    for view in sorted({v for _, v in snaps}):
-        pairs = [(a, s) for (a, v), s in sorted(snaps.items()) if v == view]
+    for view in sorted({v for _, v in ctx.snapshots}):
+        pairs = [(a, s) for a, v, s in ctx.each() if v == view]
         for key, header in sorted(arch_rule.fixed_records(view, pairs)):
             out.append(pytest.param(view, key, header, id=f"{view}-{key}"))
     return out
 
 
-def _compat_params(tree: XenTree, snaps: Snaps) -> list[object]:
-    return [pytest.param(e.name, id=f"{e.mark}{e.name}") for e in xlat.entries(tree)]
+def _compat_params(ctx: Context) -> list[object]:
+    return [pytest.param(e.name, id=f"{e.mark}{e.name}") for e in xlat.entries(ctx.tree)]
 
 
-def _refsize_params(tree: XenTree, snaps: Snaps) -> list[object]:
-    arches = {a for a, _ in snaps}
-    return [pytest.param(row.name, a, id=f"{a}-{row.name}") for row in refsize.read_table(tree)
+def _refsize_params(ctx: Context) -> list[object]:
+    arches = {a for a, _ in ctx.snapshots}
+    return [pytest.param(row.name, a, id=f"{a}-{row.name}")
+            for row in refsize.read_table(ctx.tree)
             for a in TARGETS if a in arches and row.sizes.get(a) is not None]
 
 
-def _doc_layout_params(tree: XenTree, snaps: Snaps) -> list[object]:
-    headers = sorted({h for s in snaps.values() for h in s.headers})
+def _doc_layout_params(ctx: Context) -> list[object]:
+    headers = sorted({h for s in ctx.snapshots.values() for h in s.headers})
     out = []
     for h in headers:
-        if not (tree.public / h).is_file():
+        if not (ctx.tree.public / h).is_file():
             continue
-        text = header_text(tree, h)
+        text = header_text(ctx.tree, h)
         for t in tables(h, text.lines, text.kinds):
             out.append(pytest.param(h, t.line, id=f"{h}:{t.line}"))
     return out
 
 
 #: a test's distinctive argument -> all its parametrized arguments, and how to list them
-_PARAMS: Mapping[str, tuple[str, Callable[[XenTree, Snaps], list[object]]]] = {
+_PARAMS: Mapping[str, tuple[str, Callable[[Context], list[object]]]] = {
     "flag_family": ("arch_name,view,flag_family", _flag_params),
     "numbering": ("arch_name,view,numbering", _unique_params),
     "record": ("view,record,header", _arch_params),
@@ -111,7 +112,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for arg, (names, make) in _PARAMS.items():
         if arg in metafunc.fixturenames:
             got = _subjects(metafunc.config)
-            params = make(*got) if got else []
+            params = make(got) if got else []
             metafunc.parametrize(names, params or [pytest.param(
                 *([None] * len(names.split(","))), id="nothing-to-check",
                 marks=pytest.mark.skip(reason="the tree has nothing this test checks"))])
@@ -127,6 +128,13 @@ def tree_waivers(xen_tree: XenTree) -> tuple[waivers.Waiver, ...]:
     return default_waivers(xen_tree)
 
 
+@pytest.fixture(scope="session")
+def run(xen_tree: XenTree, xen_snapshots: Snaps) -> Context:
+    """One run of the rules for the whole session: tests share what it works out once
+    (each header's families, say), as the rules of one ``xenabi check`` do."""
+    return Context(xen_tree, xen_snapshots)
+
+
 def fail_on_errors(found: Iterable[Finding], ws: Iterable[waivers.Waiver]) -> None:
     __tracebackhide__ = True
     kept = waivers.apply(list(found), tuple(ws), arches=(), views=(), rules=()).kept
@@ -139,16 +147,16 @@ def _where(tree: XenTree, arch_name: str, view: str) -> tuple[XenTree, str, str]
     return (tree, arch_name, view)
 
 
-def _flag_family(tree: XenTree, snaps: Snaps, arch_name: str, view: str,
-                 ident: str) -> flags.FlagFamily:
-    return next(f for f in flags.flag_families(snaps[arch_name, view], tree) if f.id == ident)
+def _flag_family(run: Context, arch_name: str, view: str, ident: str) -> flags.FlagFamily:
+    snap = run.snapshots[arch_name, view]
+    return next(f for f in flags.flag_families(run, snap) if f.id == ident)
 
 
 def _flag_test(check_name: str) -> Callable[..., None]:
-    def test(arch_name: str, view: str, flag_family: str, xen_tree: XenTree,
-             xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
-        fam = _flag_family(xen_tree, xen_snapshots, arch_name, view, flag_family)
-        fail_on_errors(flags.CHECKS[check_name](fam, _where(xen_tree, arch_name, view)),
+    def test(arch_name: str, view: str, flag_family: str, run: Context,
+             tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+        fam = _flag_family(run, arch_name, view, flag_family)
+        fail_on_errors(flags.CHECKS[check_name](fam, _where(run.tree, arch_name, view)),
                        tree_waivers)
     test.__doc__ = flags.CHECKS[check_name].__doc__
     return test
@@ -160,18 +168,18 @@ test_flags_outside_reserved = _flag_test("reserved")
 test_flags_contiguous = _flag_test("contiguous")
 
 
-def test_unique(arch_name: str, view: str, numbering: str, xen_tree: XenTree,
-                xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
+def test_unique(arch_name: str, view: str, numbering: str, run: Context,
+                tree_waivers: tuple[waivers.Waiver, ...]) -> None:
     """A numbering family has no two members with one value, aliases aside."""
-    num = next(n for n in unique.numberings(xen_snapshots[arch_name, view], xen_tree)
+    num = next(n for n in unique.numberings(run, run.snapshots[arch_name, view])
                if n.id == numbering)
-    fail_on_errors(unique.duplicates(num, _where(xen_tree, arch_name, view)), tree_waivers)
+    fail_on_errors(unique.duplicates(num, _where(run.tree, arch_name, view)), tree_waivers)
 
 
 @pytest.fixture(scope="session")
-def guest_records(xen_tree: XenTree, xen_snapshots: Snaps) -> frozenset[str] | None:
+def guest_records(run: Context) -> frozenset[str] | None:
     """The records some guest view defines: the arch rule's test of tools-only."""
-    return arch_rule.guest_keys(Context(xen_tree, xen_snapshots))
+    return arch_rule.guest_keys(run)
 
 
 def test_arch_layout(view: str, record: str, header: str, xen_tree: XenTree,
@@ -221,9 +229,9 @@ def _table_of(tree: XenTree, header: str, line: int) -> int | None:
                  if t.line <= line <= t.end_line), None)
 
 
-def test_holes_never_fail(xen_tree: XenTree, xen_snapshots: Snaps) -> None:
+def test_holes_never_fail(run: Context) -> None:
     """Holes are warnings and information: reported by ``xenabi check``, never a failure."""
-    found = list(check_holes(Context(xen_tree, xen_snapshots)))
+    found = list(check_holes(run))
     assert all(f.severity is not Severity.ERROR for f in found)
 
 

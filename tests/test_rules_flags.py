@@ -9,7 +9,7 @@ import pytest
 from tests.ruleskit import constants_context, make_tree
 from xenabi.model import Finding
 from xenabi.rules.families import header_families
-from xenabi.rules.flags import check_flags, flag_families, flag_families_in
+from xenabi.rules.flags import check_flags, flag_families
 
 
 def run(tmp_path: Path, text: str, header: str = "xen.h") -> list[str]:
@@ -20,7 +20,7 @@ def run(tmp_path: Path, text: str, header: str = "xen.h") -> list[str]:
 def families_of(tmp_path: Path, text: str) -> dict[str, list[str]]:
     ctx = constants_context(make_tree(tmp_path, {"xen.h": text}))
     snap = next(iter(ctx.snapshots.values()))
-    return {f.id: [m.name for m in f.flags] for f in flag_families_in(ctx, snap)}
+    return {f.id: [m.name for m in f.flags] for f in flag_families(ctx, snap)}
 
 
 START_FLAGS = """\
@@ -203,11 +203,4 @@ def test_snapshots_that_see_a_header_alike_share_its_families(tmp_path: Path) ->
     x86_32, x86_64 = (header_families(ctx, s) for s in ctx.snapshots.values())
     assert [h.header for h in x86_32] == ["xen-compat.h", "xen.h"]
     assert all(a is b for a, b in zip(x86_32, x86_64))  # computed once in the run
-    assert [f.id for f in flag_families_in(ctx, ctx.snapshots["x86_32", "tools"])] == ["SF"]
-
-
-def test_a_snapshot_outside_a_run_has_its_flag_families_too(tmp_path: Path) -> None:
-    ctx = constants_context(make_tree(tmp_path, {"xen.h": start_flags()}))
-    snap = next(iter(ctx.snapshots.values()))
-    assert [(f.id, [m.name for m in f.flags]) for f in flag_families(snap, ctx.tree)] == [
-        ("SF", ["SF_ONE", "SF_TWO", "SF_FOUR"])]
+    assert [f.id for f in flag_families(ctx, ctx.snapshots["x86_32", "tools"])] == ["SF"]

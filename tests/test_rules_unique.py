@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ruleskit import constants_context, make_tree
-from xenabi.rules.unique import check_unique, is_number, numberings_in
+from xenabi.rules.unique import check_unique, is_number, numberings
 
 
 def run(tmp_path: Path, text: str, header: str = "xen.h") -> list[str]:
@@ -122,7 +122,7 @@ def test_bits_and_lowercase_bounds_are_not_numbers(tmp_path: Path) -> None:
 def test_flag_families_are_left_to_the_flags_rule(tmp_path: Path) -> None:
     ctx = constants_context(make_tree(tmp_path, {"xen.h": "#define F_A (1<<0)\n#define F_B (1<<0)\n"}))
     snap = next(iter(ctx.snapshots.values()))
-    assert numberings_in(ctx, snap) == []
+    assert numberings(ctx, snap) == []
 
 
 def test_numbers_are_plain_literals() -> None:

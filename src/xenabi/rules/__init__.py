@@ -61,20 +61,6 @@ class Context:
         return load_docs(self.tree, cache=self.use_cache)
 
 
-_ALONE: dict[tuple[str, str], Context] = {}
-
-
-def alone(tree: XenTree, snap: Snapshot) -> Context:
-    """A run of one snapshot, for callers outside a run that ask about it question by
-    question (the conformance suite, test by test). The last one of each target and view
-    is kept, so that their questions share its work."""
-    where = (snap.arch, snap.view)
-    ctx = _ALONE.get(where)
-    if ctx is None or ctx.tree is not tree or ctx.snapshots[where] is not snap:
-        ctx = _ALONE[where] = Context(tree, {where: snap})
-    return ctx
-
-
 def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True
                     ) -> Reading | None:
     """Start pandoc on the docs when one of ``rules`` needs them, so that it runs while

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from xenabi.model import Constant, Finding, Severity, Snapshot
-from xenabi.rules import Context, alone, rule
+from xenabi.rules import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
@@ -136,15 +136,10 @@ def header_flag_families(ctx: Context, hf: HeaderFamilies) -> list[FlagFamily]:
     return ctx.memo(("flags", hf), partial(_header_flag_families, hf))
 
 
-def flag_families_in(ctx: Context, snap: Snapshot) -> list[FlagFamily]:
+def flag_families(ctx: Context, snap: Snapshot) -> list[FlagFamily]:
     """The flag families of a snapshot of the run (a family splits where a paragraph starts
     over)."""
     return [f for hf in header_families(ctx, snap) for f in header_flag_families(ctx, hf)]
-
-
-def flag_families(snap: Snapshot, tree: XenTree) -> list[FlagFamily]:
-    """:func:`flag_families_in` for a caller outside a run (see :func:`~xenabi.rules.alone`)."""
-    return flag_families_in(alone(tree, snap), snap)
 
 
 # --------------------------------------------------------------------------
@@ -235,7 +230,7 @@ CHECKS: Mapping[str, Callable[[FlagFamily, Where], Iterator[Finding]]] = {
             "contiguous masks")
 def check_flags(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
-        for fam in flag_families_in(ctx, snap):
+        for fam in flag_families(ctx, snap):
             for check in CHECKS.values():
                 yield from check(fam, (ctx.tree, arch, view))
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, alone, rule
+from xenabi.rules import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
@@ -93,16 +93,11 @@ def _header_numberings(ctx: Context, hf: HeaderFamilies) -> list[Numbering]:
     return out
 
 
-def numberings_in(ctx: Context, snap: Snapshot) -> list[Numbering]:
+def numberings(ctx: Context, snap: Snapshot) -> list[Numbering]:
     """The numbering families of a snapshot of the run: every family that is not a flag
     family."""
     return [n for hf in header_families(ctx, snap)
             for n in ctx.memo(("unique", hf), partial(_header_numberings, ctx, hf))]
-
-
-def numberings(snap: Snapshot, tree: XenTree) -> list[Numbering]:
-    """:func:`numberings_in` for a caller outside a run (see :func:`~xenabi.rules.alone`)."""
-    return numberings_in(alone(tree, snap), snap)
 
 
 def _declared_same(a: Member, b: Member, text: HeaderText) -> bool:
@@ -132,5 +127,5 @@ def duplicates(num: Numbering, where: tuple[XenTree, str, str]) -> Iterator[Find
             "have distinct values except declared aliases")
 def check_unique(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
-        for num in numberings_in(ctx, snap):
+        for num in numberings(ctx, snap):
             yield from duplicates(num, (ctx.tree, arch, view))
