@@ -17,17 +17,20 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from xenabi import cexpr, gcpause
-from xenabi.cparse import Converter, ParseMemo, build_api, parse_unit
+from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
-from xenabi.layout import Layouter
 from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
                           TypedefLayout, spell)
-from xenabi.preprocess import preprocess
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
+
+# The pipeline's modules (pycparser among them) are imported where a snapshot is
+# computed: a warm run reads the cache and needs none of them.
+if TYPE_CHECKING:
+    from xenabi.cparse import Converter
+    from xenabi.layout import Layouter
 
 _V = TypeVar("_V")
 
@@ -51,6 +54,8 @@ class Batch:
     equal values identical before comparing their fields."""
 
     def __init__(self) -> None:
+        from xenabi.cparse import ParseMemo
+
         self.parse = ParseMemo()
         self._values: dict[object, object] = {}
 
@@ -96,6 +101,8 @@ def _typedef_layouts(api: Api, lay: Layouter, keep: Keep
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
                keep: Keep) -> dict[str, Constant]:
+    from xenabi import cexpr
+
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
         if _public(en.coord.file):
@@ -123,6 +130,9 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
 def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
             batch: Batch | None = None) -> Snapshot:
     """One target and view, computed from scratch (what ``batch`` parsed is not parsed again)."""
+    from xenabi.cparse import build_api, parse_unit
+    from xenabi.preprocess import preprocess
+
     keep = batch.keep if batch is not None else _same
     target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
