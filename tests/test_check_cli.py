@@ -124,6 +124,27 @@ def test_xen_version_and_the_waivers_a_tree_gets(tmp_path: Path) -> None:
     assert [w.file for w in default_waivers(tree, str(other))] == [str(other)]
 
 
+def test_rules_the_tree_cannot_feed_do_not_run_and_their_waivers_are_not_idle(
+        tmp_path: Path) -> None:
+    waivers = parse("".join(WAIVER.replace('"flags"', f'"{rule}"')
+                                  .replace('"SF_AGAIN"', f'"{symbol}"')
+                            for rule, symbol in [("compat", "struct mc"),
+                                                 ("doc-refs", "XEN_GONE")]), "w.toml")
+    snaps = {("x86_64", "tools"): snapshot("x86_64", "tools")}
+    bare = check(make_tree(tmp_path / "bare", {}), snaps, waivers, ["flags", "compat", "doc-refs"])
+    assert (bare.rules, bare.not_run) == (("flags",), (("compat", "no xen/include/xlat.lst"),
+                                                      ("doc-refs", "no docs/")))
+    assert bare.findings == ()  # neither waiver is idle: its rule could not run
+    assert report.summary(bare).endswith(
+        "; not run: compat (no xen/include/xlat.lst); not run: doc-refs (no docs/)")
+    # with xlat.lst the compat rule runs, and its waiver that matches nothing is an error
+    fed = check(make_tree(tmp_path / "fed", {}, xlat="?  mc  arch-x86/xen-mca.h\n"), snaps,
+                waivers, ["compat", "doc-refs"])
+    assert fed.rules == ("compat",)
+    assert [x.message for x in fed.findings] == [
+        "the waiver of compat struct mc matches no finding"]
+
+
 # -- the command (real snapshots of a tiny tree)
 
 
@@ -161,6 +182,9 @@ def test_cli_exit_zero_with_a_waiver_file(tiny: Path, tmp_path: Path,
     (["--xen-root", "/nonexistent/xen"], "no such directory"),
     (["--rule", "nonsense"], "--rule nonsense: unknown"),
     (["--waivers", "BAD"], "BAD"),
+    (["--xen-release", "4.16"], "--xen-release 4.16: xenabi ships no waivers for it (it has: "
+                                "4.17)"),
+    (["--xen-release", "4.17", "--no-waivers"], "--xen-release picks the shipped waivers"),
 ])
 def test_cli_exit_two_on_unusable_input(tiny: Path, tmp_path: Path,
                                         capsys: pytest.CaptureFixture[str], args: list[str],

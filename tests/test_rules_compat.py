@@ -88,11 +88,3 @@ def test_xlat_parse_keeps_marks_names_headers_lines() -> None:
     assert [(e.mark, e.name, e.header, e.line) for e in entries] == [
         ("?", "mc", "arch-x86/xen-mca.h", 2), ("!", "cpu_user_regs", "arch-x86/xen-@arch@.h", 3)]
     assert entries[1].header_for("x86_32") == "arch-x86/xen-x86_32.h"
-
-
-def test_without_xlat_lst_the_rule_says_it_does_not_apply(tmp_path: Path) -> None:
-    ctx = context(make_tree(tmp_path, {}), [snapshot(a, "guest") for a in PAIR])
-    (f,) = check_compat(ctx)
-    assert (f.severity.value, f.file, f.views) == ("info", None, ("guest",))
-    assert f.message == ("the tree has no xen/include/xlat.lst (an installed or headers-only "
-                         "layout): the compat rule does not apply")

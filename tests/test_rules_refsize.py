@@ -46,10 +46,3 @@ def test_a_wrong_cell_and_a_missing_struct_are_errors(tmp_path: Path) -> None:
         (PATH, 4, "reference.size gives struct start_info 1112 bytes on x86_32, computed 1116"),
         (PATH, 5, "reference.size gives struct vcpu_time_info 32 bytes on arm64, "
                   "but no arm64 snapshot defines it")]
-
-
-def test_without_a_table_the_rule_says_it_does_not_apply(tmp_path: Path) -> None:
-    ctx = context(make_tree(tmp_path, {}), [snapshot("x86_64")])
-    (f,) = check_refsize(ctx)
-    assert (f.severity.value, f.file, f.arches) == ("info", None, ("x86_64",))
-    assert f.message.endswith("the refsize rule does not apply")

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xenabi import waivers as waivers_mod
+from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot, Status
-from xenabi.rules import REGISTRY, Context, run_rules
+from xenabi.rules import REGISTRY, Context, run_rules, runnable
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
@@ -84,8 +85,10 @@ class Report:
     waived: tuple[tuple[Finding, Waiver], ...]  #: each waived finding and the waiver that took it
     arches: tuple[str, ...]
     views: tuple[str, ...]
-    rules: tuple[str, ...]
+    rules: tuple[str, ...]  #: the rules that ran
     waiver_files: tuple[str, ...] = field(default=())
+    #: rules asked for that the tree cannot feed, and what it lacks (no docs/, no xlat.lst)
+    not_run: tuple[tuple[str, str], ...] = field(default=())
 
     def exit_status(self) -> int:
         """1 when an error is left unwaived, else 0 (usage errors are raised, exit 2)."""
@@ -112,21 +115,24 @@ def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
 
 
 def judge(found: Sequence[Finding], waivers: Sequence[Waiver], arches: Iterable[str],
-          views: Iterable[str], rules: Iterable[str]) -> Report:
-    """Apply ``waivers`` to merged findings of the given targets, views and rules."""
+          views: Iterable[str], rules: Iterable[str],
+          not_run: Sequence[tuple[str, str]] = ()) -> Report:
+    """Apply ``waivers`` to merged findings of the given targets, views and rules (those
+    that ran: a waiver of a rule in ``not_run`` is not idle)."""
     arches, views, chosen = _arch_order(arches), tuple(sorted(set(views))), tuple(rules)
     applied = waivers_mod.apply(found, waivers, arches=arches, views=views, rules=chosen)
     return Report(tuple(sorted([*applied.kept, *applied.problems], key=sort_key)),
                   applied.waived, arches, views, chosen,
-                  tuple(sorted({w.file for w in waivers})))
+                  tuple(sorted({w.file for w in waivers})), tuple(not_run))
 
 
 def check(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
           waivers: Sequence[Waiver] = (), rules: Iterable[str] | None = None) -> Report:
-    """Run ``rules`` (default: every registered rule) and apply ``waivers``."""
-    chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
-    return judge(findings(tree, snapshots, chosen), waivers, (a for a, _ in snapshots),
-                 (v for _, v in snapshots), chosen)
+    """Run ``rules`` (default: every registered rule) that the tree has the inputs of,
+    and apply ``waivers``."""
+    ran, not_run = runnable(tree, tuple(rules) if rules is not None else tuple(REGISTRY))
+    return judge(findings(tree, snapshots, ran), waivers, (a for a, _ in snapshots),
+                 (v for _, v in snapshots), ran, not_run)
 
 
 # --------------------------------------------------------------------------
@@ -205,19 +211,30 @@ def shipped_waivers(version: str) -> Path | None:
     return Path(str(res)) if res.is_file() else None
 
 
-def default_waivers(tree: XenTree, explicit: str | None = None) -> tuple[Waiver, ...]:
+def default_waivers(tree: XenTree, explicit: str | None = None,
+                    release: str | None = None) -> tuple[Waiver, ...]:
     """``--waivers FILE``; else the tree's own ``xenabi-waivers.toml``; else the shipped file
-    for the tree's Xen release; else none."""
+    for the tree's Xen release (``release``, for a tree that does not say: an installed
+    layout); else none."""
     if explicit:
         return waivers_mod.load(explicit)
     own = tree.root / TREE_WAIVERS
     if own.is_file():
         return waivers_mod.load(own, TREE_WAIVERS)
-    version = xen_version(tree)
+    version = release or xen_version(tree)
     shipped = shipped_waivers(version) if version else None
     if shipped is not None:
         return waivers_mod.load(shipped, f"xenabi/data/{shipped.name}")
+    if release:
+        raise UsageError(f"--xen-release {release}: xenabi ships no waivers for it "
+                         f"(it has: {', '.join(shipped_releases()) or 'none'})")
     return ()
+
+
+def shipped_releases() -> list[str]:
+    """The Xen releases xenabi ships waivers for: ``4.17``..."""
+    names = (p.name for p in resources.files("xenabi").joinpath("data").iterdir())
+    return sorted(m.group(1) for n in names if (m := re.match(r"waivers-xen-(.+)\.toml$", n)))
 
 
 __all__ = ["HEADERS_RULE", "VIEWS", "Report", "check", "default_waivers", "merge"]

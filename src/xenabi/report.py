@@ -46,7 +46,15 @@ def summary(report: Report, min_severity: Severity = Severity.INFO) -> str:
     shown = f" ({hidden} below {min_severity.value} not shown)" if hidden else ""
     files = f" by {', '.join(report.waiver_files)}" if report.waived else ""
     return (f"xenabi check: {counts}{shown}; {len(report.waived)} waived{files}; "
-            f"{' '.join(report.arches)} / {' '.join(report.views)}")
+            f"{' '.join(report.arches)} / {' '.join(report.views)}{_not_run(report)}")
+
+
+def _not_run(report: Report) -> str:
+    """``; not run: doc-refs, doc-coverage (no docs/)``: the rules grouped by what is missing."""
+    by_why: dict[str, list[str]] = {}
+    for rule, why in report.not_run:
+        by_why.setdefault(why, []).append(rule)
+    return "".join(f"; not run: {', '.join(rules)} ({why})" for why, rules in by_why.items())
 
 
 def to_json(report: Report) -> dict[str, object]:

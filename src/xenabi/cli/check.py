@@ -3,7 +3,11 @@
 Exit 0 when no error is left unwaived, 1 when one is, 2 on unusable input
 (a missing tree, a malformed waiver file, a bad option). Waivers come from
 ``--waivers FILE``, else the tree's own ``xenabi-waivers.toml``, else the
-file xenabi ships for the tree's Xen release; ``--no-waivers`` uses none.
+file xenabi ships for the tree's Xen release (read from a checkout's
+xen/Makefile, or given by ``--xen-release`` for a tree that does not say,
+such as /usr/include/xen); ``--no-waivers`` uses none. A rule whose input
+the tree lacks (the docs rules without docs/, compat without xlat.lst,
+refsize without reference.size) does not run, and the summary says so.
 
 A warm run reads the findings the same inputs gave last time: the cache key
 is xenabi's own code, every public header, xlat.lst, reference.size,
@@ -36,6 +40,9 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                    help="waiver file (default: the tree's xenabi-waivers.toml, else the one "
                         "xenabi ships for the tree's Xen release)")
     p.add_argument("--no-waivers", action="store_true", help="apply no waivers at all")
+    p.add_argument("--xen-release", metavar="X.Y",
+                   help="the Xen release of a tree that does not say (an installed layout "
+                        "such as /usr/include/xen), for the waivers xenabi ships for it")
     # a whole tree has hundreds of known-harmless warnings: the text shows what to act
     # on and counts the rest
     p.add_argument("--min-severity", default="error", choices=[s.value for s in Severity],
@@ -57,7 +64,7 @@ def execute(args: argparse.Namespace) -> int:
     )
     from xenabi.cli.output import emit
     from xenabi.errors import UsageError
-    from xenabi.rules import REGISTRY, read_docs_early
+    from xenabi.rules import REGISTRY, read_docs_early, runnable
     from xenabi.snapshot import take_all
     from xenabi.tree import find_tree
 
@@ -67,10 +74,13 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
     if args.no_waivers and args.waivers:
         raise UsageError("--waivers and --no-waivers exclude each other")
-    waivers = () if args.no_waivers else default_waivers(tree, args.waivers)
+    if args.xen_release and (args.waivers or args.no_waivers):
+        raise UsageError("--xen-release picks the shipped waivers: it excludes --waivers "
+                         "and --no-waivers")
+    waivers = () if args.no_waivers else default_waivers(tree, args.waivers, args.xen_release)
     arches = tuple(args.arch or TARGETS)
     views = tuple(args.view or VIEWS)
-    rules = tuple(args.rule or REGISTRY)
+    rules, not_run = runnable(tree, args.rule or REGISTRY)
     cached = None if args.no_cache else cache_path(tree, arches, views, rules)
     found = load_cached(cached) if cached is not None else None
     if found is None:
@@ -80,7 +90,7 @@ def execute(args: argparse.Namespace) -> int:
         found = findings(tree, snaps, rules, use_cache=not args.no_cache, docs=docs)
         if cached is not None:
             store_cached(cached, found)
-    result = judge(found, waivers, arches, views, rules)
+    result = judge(found, waivers, arches, views, rules, not_run)
     if args.format == "json":
         text = report.json_text(result)
     elif args.format == "sarif":

@@ -65,7 +65,7 @@ def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True
                     ) -> Reading | None:
     """Start pandoc on the docs when one of ``rules`` needs them, so that it runs while
     the snapshots are computed."""
-    if tree.docs is None or not any(REGISTRY[r].needs_docs for r in rules):
+    if tree.docs is None or not any("docs" in REGISTRY[r].needs for r in rules):
         return None
     from xenabi.docs import start_loading
 
@@ -75,26 +75,58 @@ def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True
 RuleFn = Callable[[Context], Iterable[Finding]]
 
 
+#: the parts of a tree that a rule may need besides the public headers: how to find
+#: each (None when the tree lacks it), and how to name it to a user
+INPUTS: Mapping[str, tuple[Callable[[XenTree], object], str]] = {
+    "docs": (lambda tree: tree.docs, "docs/"),
+    "xlat": (lambda tree: tree.xlat, "xen/include/xlat.lst"),
+    "reference.size": (lambda tree: tree.reference_size,
+                       "tools/include/xen-foreign/reference.size"),
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
     summary: str  #: one line for ``xenabi rules`` and the README
     fn: RuleFn
-    needs_docs: bool = False  #: reads ``ctx.docs`` (pandoc)
+    needs: tuple[str, ...] = ()  #: keys of :data:`INPUTS` it reads (``docs``: pandoc runs)
+
+    def missing(self, tree: XenTree) -> str | None:
+        """What the tree lacks for this rule to run (an installed layout has no docs/, no
+        xlat.lst), or None."""
+        absent = [INPUTS[key][1] for key in self.needs if INPUTS[key][0](tree) is None]
+        return f"no {', no '.join(absent)}" if absent else None
 
 
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str, *, needs_docs: bool = False) -> Callable[[RuleFn], RuleFn]:
+def rule(rule_id: str, summary: str, *, needs: tuple[str, ...] = ()
+         ) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
+    assert all(key in INPUTS for key in needs), needs
 
     def register(fn: RuleFn) -> RuleFn:
         assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
-        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs_docs)
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs)
         return fn
 
     return register
+
+
+def runnable(tree: XenTree, rules: Iterable[str]) -> tuple[tuple[str, ...],
+                                                            tuple[tuple[str, str], ...]]:
+    """Of ``rules``, those the tree has the inputs of, and (rule, what it lacks) for the
+    others: a rule that cannot run finds nothing, and its waivers are not idle."""
+    ran, not_run = [], []
+    for r in rules:
+        why = REGISTRY[r].missing(tree)
+        if why is None:
+            ran.append(r)
+        else:
+            not_run.append((r, why))
+    return tuple(ran), tuple(not_run)
 
 
 def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:

@@ -21,7 +21,6 @@ from posixpath import normpath
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
 from xenabi.rules import Context, rule, xlat
 from xenabi.rules.arch import by_view, differences, record_of, signature
-from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 
 RULE = "compat"
@@ -53,14 +52,6 @@ def compare(entry: xlat.XlatEntry, key: str, recs: dict[str, RecordLayout],
     return Severity.INFO, f"{key} (translated: `!` in xlat.lst) differs as expected: {what}"
 
 
-def not_applicable(rule_id: str, what: str, views: dict[str, dict[str, Snapshot]]) -> Finding:
-    """The information that a rule had nothing to read in this tree."""
-    arches = tuple(a for a in TARGETS if any(a in s for s in views.values()))
-    return Finding(rule_id, Severity.INFO, f"the tree has no {what} (an installed or headers-only "
-                   f"layout): the {rule_id} rule does not apply", None, None, (), arches,
-                   tuple(sorted(views)))
-
-
 def check_entry(tree: XenTree, entry: xlat.XlatEntry,
                 views: dict[str, dict[str, Snapshot]]) -> Iterator[Finding]:
     found = False
@@ -87,13 +78,11 @@ def check_entry(tree: XenTree, entry: xlat.XlatEntry,
                       entry.line, (entry.name,), PAIR, tuple(sorted(views)))
 
 
-@rule(RULE, "structs xlat.lst marks `?` have one layout on x86_32 and x86_64; `!` are listed")
+@rule(RULE, "structs xlat.lst marks `?` have one layout on x86_32 and x86_64; `!` are listed",
+      needs=("xlat",))
 def check_compat(ctx: Context) -> Iterator[Finding]:
     views = {v: dict(snaps) for v, snaps in by_view(ctx).items()}
     if not any(a in s for s in views.values() for a in PAIR):
-        return
-    if ctx.tree.xlat is None:
-        yield not_applicable(RULE, "xen/include/xlat.lst", views)
         return
     for entry in xlat.entries(ctx.tree):
         yield from check_entry(ctx.tree, entry, views)

@@ -34,7 +34,7 @@ def context_index(ctx: Context) -> SymbolIndex:
 
 
 @rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",
-      needs_docs=True)
+      needs=("docs",))
 def doc_refs(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:
