@@ -275,6 +275,11 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
     if len(work) <= 1:
         done = [_take_batch(w) for w in work]
     else:
+        # imported before the workers fork, so that they inherit the modules rather
+        # than import them again
+        import xenabi.cparse  # noqa: F401
+        import xenabi.preprocess  # noqa: F401
+
         # the last batch is computed here rather than pickled back from a worker
         with ProcessPoolExecutor(len(work) - 1) as pool:
             others = pool.map(_take_batch, work[:-1])
