@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -126,6 +128,26 @@ def test_abandoned_run_leaves_no_process_and_no_files(tmp_path: Path,
     assert list((tmp_path / "tmp").iterdir()) == []
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_a_run_that_stops_early_does_not_wait_for_pandoc(tmp_path: Path) -> None:
+    """A check that fails on the headers exits at once, and pandoc goes with it."""
+    slow = tmp_path / "pandoc"
+    slow.write_text(f'#!/bin/sh\necho $$ > "{tmp_path}/pid"\nexec sleep 60\n')
+    slow.chmod(0o755)
+    script = ("import sys, time\n"
+              "from xenabi.docs import Reading\n"
+              "reading = Reading({'a.pandoc': 'x'}, cache=False)\n"
+              f"while not open({str(tmp_path / 'pid')!r}, 'a+').seek(0, 2): time.sleep(0.01)\n"
+              "sys.exit(2)\n")
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-c", script], env={**os.environ,
+                          "XENABI_PANDOC": str(slow)}, capture_output=True, text=True,
+                          timeout=30, check=False)
+    assert (proc.returncode, proc.stderr) == (2, "")
+    assert time.monotonic() - start < 10  # not the 60 s pandoc would take
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "pid").read_text()), 0)
 
 
 # -- source lines ----------------------------------------------------------------

@@ -10,8 +10,9 @@ What the runs of text name (:mod:`xenabi.docs.refs`) and state
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 from xenabi.docs import cache as _cache
@@ -66,18 +67,23 @@ class Reading:
                     self._docs[path] = hit
         missing = {path: text for path, text in texts.items() if path not in self._docs}
         run = PandocRun(missing, binary) if missing else None
-        pool = ThreadPoolExecutor(1)
-        self._done = pool.submit(self._finish, run)
-        pool.shutdown(wait=False)  # the thread ends with its one task
+        self._done: Future[DocSet] = Future()
+        # a daemon: a run that stops on an error elsewhere does not wait for pandoc, whose
+        # process PandocRun's finalizer kills at exit
+        threading.Thread(target=self._finish, args=(run,), name="xenabi-docs",
+                         daemon=True).start()
 
-    def _finish(self, run: PandocRun | None) -> DocSet:
-        if run is not None:
-            for path, blocks in run.result().items():
-                doc = self._docs[path] = document(path, self.texts[path], blocks)
-                if self._where is not None:
-                    _cache.put(self._where, self._keys[path], doc)
-        return DocSet(tuple(self._docs[path] for path in self.texts),
-                      run.cpu_seconds if run is not None else 0.0)
+    def _finish(self, run: PandocRun | None) -> None:
+        try:
+            if run is not None:
+                for path, blocks in run.result().items():
+                    doc = self._docs[path] = document(path, self.texts[path], blocks)
+                    if self._where is not None:
+                        _cache.put(self._where, self._keys[path], doc)
+            self._done.set_result(DocSet(tuple(self._docs[path] for path in self.texts),
+                                         run.cpu_seconds if run is not None else 0.0))
+        except BaseException as e:  # noqa: BLE001 - handed to whoever asks for the result
+            self._done.set_exception(e)
 
     def result(self) -> DocSet:
         """Every document, in the order of the texts (waits for pandoc)."""
