@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
@@ -33,14 +33,6 @@ if TYPE_CHECKING:
     from xenabi.layout import Layouter
 
 _V = TypeVar("_V")
-
-
-class Keep(Protocol):
-    def __call__(self, value: _V, /) -> _V: ...
-
-
-def _same(value: _V) -> _V:
-    return value
 
 
 def _public(file: str) -> bool:
@@ -67,7 +59,7 @@ class Batch:
 def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
                    ) -> Iterator[tuple[str, RecordLayout]]:
     """Every record a snapshot lists, keyed as DESIGN.md says, with its layout."""
-    keep = batch.keep if batch is not None else _same
+    keep = (batch if batch is not None else Batch()).keep
     for key, rec in api.records.items():
         if not _public(rec.coord.file):
             continue
@@ -83,7 +75,7 @@ def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
                                       rec.coord.line, tuple(keep(f) for f in fields)))
 
 
-def _typedef_layouts(api: Api, lay: Layouter, keep: Keep
+def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
                      ) -> Iterator[tuple[str, TypedefLayout]]:
     for name, td in api.typedefs.items():
         if not _public(td.coord.file):
@@ -95,13 +87,15 @@ def _typedef_layouts(api: Api, lay: Layouter, keep: Keep
             size, align = shape.size, shape.align
         except XenAbiError:
             size = align = None
-        yield name, keep(TypedefLayout(spell(td.type), size, align, td.coord.file,
+        yield name, batch.keep(TypedefLayout(spell(td.type), size, align, td.coord.file,
                                        td.coord.line))
 
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
-               keep: Keep) -> dict[str, Constant]:
+               batch: Batch) -> dict[str, Constant]:
     from xenabi import cexpr
+
+    keep = batch.keep
 
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
@@ -133,18 +127,17 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
     from xenabi.cparse import build_api, parse_unit
     from xenabi.preprocess import preprocess
 
-    keep = batch.keep if batch is not None else _same
+    batch = batch if batch is not None else Batch()
     target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         try:
-            conv = parse_unit(unit.text, target, unit.public_dir,
-                              batch.parse if batch is not None else None)
+            conv = parse_unit(unit.text, target, unit.public_dir, batch.parse)
             headers = dict(unit.headers)
             api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
             records = dict(record_layouts(api, conv.layouter, batch))
-            constants = _constants(conv, api, headers, keep)
+            constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
             header = e.where.split(":")[0]
             if header not in unit.headers:
@@ -155,7 +148,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
                 known[header] = HeaderStatus(Status.FAILED, str(e))
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
-                        dict(_typedef_layouts(api, conv.layouter, keep)), headers)
+                        dict(_typedef_layouts(api, conv.layouter, batch)), headers)
     raise AssertionError("a header failed twice")
 
 
