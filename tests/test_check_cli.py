@@ -12,7 +12,7 @@ from tests.ruleskit import make_tree, snapshot
 from xenabi import report
 from xenabi.check import check, default_waivers, header_failures, merge, xen_version
 from xenabi.cli import main
-from xenabi.model import Finding, HeaderStatus, Severity, Status
+from xenabi.model import Coord, Finding, HeaderStatus, Severity, Status
 from xenabi.waivers import parse
 
 COLLIDING = """\
@@ -51,7 +51,7 @@ def test_merge_unites_targets_and_views_of_one_finding() -> None:
 def test_failed_headers_are_errors_at_the_line_they_name(tmp_path: Path) -> None:
     tree = make_tree(tmp_path, {})
     snap = snapshot("x86_64", "tools")
-    bad = {**snap.headers, "io/broken.h": HeaderStatus(Status.FAILED, "io/broken.h:12: syntax"),
+    bad = {**snap.headers, "io/broken.h": HeaderStatus(Status.FAILED, "syntax", coord=Coord("io/broken.h", 12)),
            "skip.h": HeaderStatus(Status.SKIPPED, "tools only")}
     (finding,) = header_failures(tree, {("x86_64", "tools"): replace(snap, headers=bad)})
     assert str(finding) == ("xen/include/public/io/broken.h:12: error: io/broken.h: syntax "

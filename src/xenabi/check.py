@@ -70,8 +70,8 @@ def header_failures(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]
             if st.status is not Status.FAILED:
                 continue
             why = st.why or "cannot be read"
-            m = re.match(r"^(?:[^:\s]*/)?" + re.escape(header) + r":(\d+):\s*(.*)$", why)
-            line, message = (int(m.group(1)), m.group(2)) if m else (None, why)
+            line, message = (st.coord.line, why) if st.coord and st.coord.file == header else (
+                None, f"{st.coord}: {why}" if st.coord else why)
             out.append(Finding(HEADERS_RULE, Severity.ERROR, f"{header}: {message}",
                                tree.finding_path(header), line, (header,), (arch,), (view,)))
     return out

@@ -236,7 +236,7 @@ class Converter:
         return Coord(f, c.line or 0)
 
     def fail(self, node: c_ast.Node, message: str) -> HeaderError:
-        return HeaderError(str(self.coord(node)), message)
+        return HeaderError(self.coord(node), message)
 
     # -- expressions
 
@@ -447,7 +447,7 @@ def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c
         file = m.group(1)
         prefix = public_dir.rstrip("/") + "/"
         file = file[len(prefix):] if file.startswith(prefix) else file
-        raise HeaderError(f"{file}:{m.group(2)}", f"syntax error: {m.group(3)}") from None
+        raise HeaderError(Coord(file, int(m.group(2))), f"syntax error: {m.group(3)}") from None
 
 
 # -- sharing the parse between units: most declarations are the same text in every

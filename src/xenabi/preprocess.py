@@ -128,19 +128,18 @@ def _rel(path: str, public: str) -> str | None:
     return os.path.normpath(path[len(prefix):]) if path.startswith(prefix) else None
 
 
-def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, str]]:
-    """Header -> (skipped | failed, why) from cpp's diagnostics."""
-    out: dict[str, tuple[Status, str]] = {}
+def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, Coord, str]]:
+    """Header -> (skipped | failed, where, why) from cpp's diagnostics."""
+    out: dict[str, tuple[Status, Coord, str]] = {}
     for line in stderr.splitlines():
         m = _DIAG.match(line)
         if not m:
             continue
         rel = _rel(m.group(1), public) or m.group(1)
         msg = m.group(3)
-        if msg.startswith("#error"):
-            out.setdefault(rel, (Status.SKIPPED, f"{rel}:{m.group(2)}: {msg}"))
-        else:
-            out.setdefault(rel, (Status.FAILED, f"{rel}:{m.group(2)}: {msg}"))
+        where = Coord(rel, int(m.group(2)))
+        out.setdefault(rel, (Status.SKIPPED if msg.startswith("#error") else Status.FAILED,
+                             where, msg))
     return out
 
 
@@ -216,11 +215,11 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
             break
         macros, via, _ = _scan(out, public)
         dropped = set()
-        for h, (st, why) in troubles.items():
+        for h, (st, where, why) in troubles.items():
             top = via.get(h, h)
-            status[h] = HeaderStatus(st, why)
+            status[h] = HeaderStatus(st, why, coord=where)
             if top != h and top in include:
-                status[top] = HeaderStatus(st, f"includes {h}: {why}")
+                status[top] = HeaderStatus(st, f"includes {h}: {where}: {why}")
             dropped |= {h, top}
         if not dropped & set(include):
             # a trouble outside every header (cpp itself): nothing to leave out

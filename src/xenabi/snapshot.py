@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
-from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
-                          TypedefLayout, spell)
+from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, spell)
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -70,9 +70,10 @@ def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
             shape = lay.record(key)
             fields = lay.designators(key)
         except XenAbiError as e:
-            raise HeaderError(str(rec.coord), f"{name}: {e}") from None
-        yield name, keep(RecordLayout(rec.kind, shape.size, shape.align, rec.coord.file,
-                                      rec.coord.line, tuple(keep(f) for f in fields)))
+            raise HeaderError(rec.coord, f"{name}: {e}") from None
+        yield name, keep(RecordLayout(rec.kind, shape.size, shape.align,
+                                      _line(rec.coord),
+                                      tuple(keep(f) for f in fields)))
 
 
 def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
@@ -87,8 +88,9 @@ def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
             size, align = shape.size, shape.align
         except XenAbiError:
             size = align = None
-        yield name, batch.keep(TypedefLayout(spell(td.type), size, align, td.coord.file,
-                                       td.coord.line))
+        yield name, batch.keep(TypedefLayout(spell(td.type), size, align,
+                                             _line(td.coord),
+                                             lay.canonical_spelling(td.type)))
 
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
@@ -97,28 +99,39 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
 
     keep = batch.keep
 
+    # an anonymous enum is known by the typedef that names it, else by its position
+    named = {t.type.key: n for n, t in api.typedefs.items() if isinstance(t.type, EnumRef)}
+    enum_of = {e.name: named.get(key, key) if "<anonymous" in key else key
+               for key, en in api.enums.items() for e in en.members}
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
         if _public(en.coord.file):
-            out[name] = keep(Constant(en.value, "enumerator", en.coord.file, en.coord.line,
-                                      "int"))
+            out[name] = keep(IntConstant(en.value, "enumerator", _line(en.coord),
+                                         enum=enum_of[name]))
     for name, m in api.macros.items():
         if m.params is not None or not _public(m.coord.file):
             continue
         body = m.body.strip()
         if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
-            out[name] = keep(Constant(body[1:-1], "string", m.coord.file, m.coord.line,
-                                      "char[]", body))
+            out[name] = keep(StrConstant(body[1:-1], _line(m.coord), body))
             continue
         try:
             v = cexpr.evaluate_macro(name, api.macros, conv.target, conv.env, conv.env)
         except cexpr.ExpansionLimit as e:
-            headers[m.coord.file] = HeaderStatus(Status.FAILED, f"{m.coord}: {e}")
+            headers[m.coord.file] = HeaderStatus(Status.FAILED, str(e), coord=m.coord)
             continue
         except (cexpr.ExprError, XenAbiError):
             continue  # not an integer constant expression: a type, a statement, a guard
-        out[name] = keep(Constant(v.value, "macro", m.coord.file, m.coord.line, v.ctype, body))
+        out[name] = keep(IntConstant(v.value, "macro", _line(m.coord), _scalar(v.ctype), body))
     return out
+
+
+def _line(c: Coord) -> Coord:
+    """``c`` without its column: a snapshot locates declarations by line."""
+    return c if c.column is None else Coord(c.file, c.line)
+
+
+_scalar = cache(Scalar)
 
 
 def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
@@ -139,13 +152,14 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             records = dict(record_layouts(api, conv.layouter, batch))
             constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
-            header = e.where.split(":")[0]
-            if header not in unit.headers:
+            if e.coord is None or e.coord.file not in unit.headers:
                 raise UsageError(f"{e}") from None
+            header = e.coord.file
             top = unit.tops.get(header, header)
-            known[top] = HeaderStatus(Status.FAILED, str(e))
+            failed = HeaderStatus(Status.FAILED, e.message, coord=e.coord)
+            known[top] = failed
             if header != top:
-                known[header] = HeaderStatus(Status.FAILED, str(e))
+                known[header] = failed
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, conv.layouter, batch)), headers)
