@@ -300,6 +300,24 @@ class RecordKey:
         return cls(kind, typedef=text)
 
 
+def _typed(d: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]) -> None:
+    """Raise TypeError unless each of ``types``' keys in ``d`` has one of its types
+    (exactly: ``True`` is no int here, ``1`` no bool)."""
+    for key, allowed in types.items():
+        if key in d and type(d[key]) not in allowed:
+            raise TypeError(f"{key!r} is {type(d[key]).__name__}: {d[key]!r}")
+
+
+_FIELD_TYPES = {"name": (str,), "type": (str,), "offset_bits": (int,), "size_bits": (int,),
+                "bitfield": (bool,), "canonical": (str,)}
+_RECORD_TYPES = {"kind": (str,), "size": (int,), "align": (int,), "header": (str,),
+                 "line": (int,), "fields": (list,)}
+_TYPEDEF_TYPES = {"type": (str,), "size": (int, type(None)), "align": (int, type(None)),
+                  "header": (str,), "line": (int,), "canonical": (str,)}
+_CONSTANT_TYPES = {"kind": (str,), "type": (str,), "header": (str,), "line": (int,),
+                   "expr": (str,), "enum": (str,)}
+
+
 @dataclass(frozen=True, slots=True)
 class FieldLayout:
     """One ``offsetof()`` designator of a record: ``console.domU.mfn``."""
@@ -327,6 +345,7 @@ class FieldLayout:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> FieldLayout:
+        _typed(d, _FIELD_TYPES)
         return cls(d["name"], d["type"], d["offset_bits"], d["size_bits"], d["bitfield"],
                    d.get("canonical"))
 
@@ -361,6 +380,9 @@ class RecordLayout:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> RecordLayout:
+        _typed(d, _RECORD_TYPES)
+        if d["kind"] not in ("struct", "union"):
+            raise ValueError(f"a record of kind {d['kind']!r}")
         return cls(d["kind"], d["size"], d["align"], Coord(d["header"], d["line"]),
                    tuple(FieldLayout.from_json(f) for f in d["fields"]))
 
@@ -431,6 +453,7 @@ Constant: TypeAlias = IntConstant | StrConstant
 
 def constant_from_json(d: Mapping[str, Any]) -> Constant:
     """The inverse of ``to_json`` of either constant class."""
+    _typed(d, _CONSTANT_TYPES)
     coord = Coord(d["header"], d["line"])
     if d["kind"] == "string":
         if not isinstance(d["value"], str) or d.get("type") != "char[]":
@@ -477,6 +500,7 @@ class TypedefLayout:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> TypedefLayout:
+        _typed(d, _TYPEDEF_TYPES)
         return cls(d["type"], d["size"], d["align"], Coord(d["header"], d["line"]),
                    d.get("canonical"))
 
