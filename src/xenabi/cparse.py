@@ -22,7 +22,8 @@ from xenabi import cexpr
 from xenabi.errors import HeaderError, XenAbiError
 from xenabi.layout import Layouter
 from xenabi.model import (Api, Array, Coord, CType, Enum, Enumerator, EnumRef, Field, Function,
-                          HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef)
+                          HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef,
+                          anonymous_key)
 from xenabi.targets import Target
 
 _MARK_PACKED = "__xenabi_packed__"
@@ -353,7 +354,7 @@ class Converter:
                 self.typedefs[ext.name] = Typedef(
                     ext.name, t, self.coord(ext),
                     None if align is None else self._align_value(align, ext))
-                if isinstance(t, RecordRef) and "<anonymous" in t.key:
+                if isinstance(t, RecordRef) and anonymous_key(t.key):
                     self.typedef_names.setdefault(t.key, ext.name)
             elif isinstance(ext, c_ast.Decl):
                 self.ctype(ext.type)  # defines any struct, union or enum it carries

@@ -93,6 +93,12 @@ class Function:
 CType: TypeAlias = Scalar | Pointer | Array | RecordRef | EnumRef | TypedefRef | Function
 
 
+def anonymous_key(key: str) -> bool:
+    """Whether a :class:`RecordRef` or :class:`EnumRef` key is the synthetic key of a
+    record or enum without a tag (the parser's ``struct <anonymous at FILE:LINE:COL>``)."""
+    return key.endswith(">") and " <anonymous at " in key
+
+
 @functools.cache
 def spell(t: CType) -> str:
     """The C spelling of a type, as a snapshot shows it: ``uint8_t[16]``, ``struct foo *``.
@@ -104,7 +110,7 @@ def spell(t: CType) -> str:
             return name
         case RecordRef(key) | EnumRef(key):
             # anonymous keys carry their position; the spelling must not
-            return f"{key.split()[0]} {{...}}" if "<anonymous" in key else key
+            return f"{key.split()[0]} {{...}}" if anonymous_key(key) else key
         case Pointer(Function() as f):
             return f"{spell(f.result)} (*)({', '.join(spell(p) for p in f.params)})"
         case Pointer(target):
@@ -119,11 +125,15 @@ def spell(t: CType) -> str:
 def canonical(t: CType, typedefs: Mapping[str, Typedef]) -> CType:
     """``t`` with every typedef name replaced by what it names: the type the compiler sees.
 
-    ``domid_t`` is ``Scalar("unsigned short")``; a typedef the mapping lacks stays.
+    ``domid_t`` is ``Scalar("unsigned short")``; a typedef the mapping lacks stays,
+    and so does one that names an anonymous record or enum (``vcpu_guest_context_t``).
     """
     match t:
         case TypedefRef(name) if name in typedefs:
-            return canonical(typedefs[name].type, typedefs)
+            named = typedefs[name].type
+            if isinstance(named, RecordRef | EnumRef) and anonymous_key(named.key):
+                return t  # the typedef is the only name the record has, as in clang
+            return canonical(named, typedefs)
         case Pointer(target):
             return Pointer(canonical(target, typedefs))
         case Array(element, length):

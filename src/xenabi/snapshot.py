@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, TypeVar
 from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
-                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, spell)
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, anonymous_key,
+                          spell)
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -101,7 +102,7 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
 
     # an anonymous enum is known by the typedef that names it, else by its position
     named = {t.type.key: n for n, t in api.typedefs.items() if isinstance(t.type, EnumRef)}
-    enum_of = {e.name: named.get(key, key) if "<anonymous" in key else key
+    enum_of = {e.name: named.get(key, key) if anonymous_key(key) else key
                for key, en in api.enums.items() for e in en.members}
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():

@@ -236,7 +236,8 @@ def _fields(t: ci.Type, base: int, prefix: str, out: list[dict[str, object]]) ->
         if f.is_bitfield():
             if f.spelling:  # an unnamed bitfield has no designator
                 out.append({"name": prefix + f.spelling, "offset_bits": offset,
-                            "size_bits": f.get_bitfield_width(), "bitfield": True})
+                            "size_bits": f.get_bitfield_width(), "bitfield": True,
+                            "canonical": ft.spelling})
             continue
         if ft.kind == ci.TypeKind.RECORD and _is_anonymous_member(ft.get_declaration()):
             _fields(ft, offset, prefix, out)
@@ -246,7 +247,7 @@ def _fields(t: ci.Type, base: int, prefix: str, out: list[dict[str, object]]) ->
         if size < 0:
             raise OracleError(f"no size for field {name!r} at {f.location}")
         out.append({"name": name, "offset_bits": offset, "size_bits": size * 8,
-                    "bitfield": False})
+                    "bitfield": False, "canonical": ft.spelling})
         element, designator = ft, name
         while element.kind in _ARRAYS:
             element, designator = element.element_type.get_canonical(), designator + "[0]"
@@ -294,8 +295,8 @@ def record_layouts(triple: str, source: str, args: Sequence[str] = ()
     Keys and field designators follow DESIGN.md's snapshot rules: ``struct NAME``,
     ``union NAME`` or the typedef name of an unnamed record; fields as
     ``offsetof()`` designators with ``offset_bits`` from the outermost record,
-    ``size_bits`` (a bitfield's width, 0 for a flexible array member) and
-    ``bitfield``. Each record also has ``kind``, ``size``, ``align`` (bytes),
+    ``size_bits`` (a bitfield's width, 0 for a flexible array member),
+    ``bitfield`` and ``canonical`` (clang's canonical spelling of the type). Each record also has ``kind``, ``size``, ``align`` (bytes),
     ``header`` ("<source>") and ``line``. Raises :class:`OracleError` when
     clang reports an error.
     """
