@@ -272,6 +272,22 @@ class Api:
 # Snapshot: computed layouts and values (the contract of ``xenabi dump``)
 
 
+class _Located:
+    """``header`` and ``line`` of a value located by its ``coord``, for code that has
+    not moved to :attr:`coord` (the rules)."""
+
+    __slots__ = ()
+    coord: Coord
+
+    @property
+    def header(self) -> str:
+        return self.coord.file
+
+    @property
+    def line(self) -> int:
+        return self.coord.line
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class RecordKey:
     """What names a record in a snapshot; ``str()`` is its key in the JSON.
@@ -313,9 +329,17 @@ class RecordKey:
 def _typed(d: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]) -> None:
     """Raise TypeError unless each of ``types``' keys in ``d`` has one of its types
     (exactly: ``True`` is no int here, ``1`` no bool)."""
+    # a file repeats a few shapes (keys and value types) thousands of times
+    shape = (id(types), tuple(d), tuple(map(type, d.values())))
+    if shape in _SHAPES_SEEN:
+        return
     for key, allowed in types.items():
         if key in d and type(d[key]) not in allowed:
             raise TypeError(f"{key!r} is {type(d[key]).__name__}: {d[key]!r}")
+    _SHAPES_SEEN.add(shape)
+
+
+_SHAPES_SEEN: set[tuple[int, tuple[str, ...], tuple[type, ...]]] = set()
 
 
 _FIELD_TYPES = {"name": (str,), "type": (str,), "offset_bits": (int,), "size_bits": (int,),
@@ -361,7 +385,7 @@ class FieldLayout:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordLayout:
+class RecordLayout(_Located):
     """A record's size, alignment and fields on one target and view."""
 
     kind: Literal["struct", "union"]
@@ -369,16 +393,6 @@ class RecordLayout:
     align: int
     coord: Coord  #: where the record is defined
     fields: tuple[FieldLayout, ...]
-
-    @property
-    def header(self) -> str:
-        """``coord.file``, for code that has not moved to :attr:`coord`."""
-        return self.coord.file
-
-    @property
-    def line(self) -> int:
-        """``coord.line``, for code that has not moved to :attr:`coord`."""
-        return self.coord.line
 
     def field(self, name: str) -> FieldLayout | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -398,7 +412,7 @@ class RecordLayout:
 
 
 @dataclass(frozen=True, slots=True)
-class IntConstant:
+class IntConstant(_Located):
     """An integer constant: an object-like macro or an enumerator, in its own C type."""
 
     value: int  #: already wrapped to :attr:`ctype`
@@ -409,16 +423,6 @@ class IntConstant:
     #: an enumerator's enum: ``enum xenbus_state``, the typedef naming an anonymous
     #: enum, or ``enum <anonymous at FILE:LINE>``
     enum: str | None = None
-
-    @property
-    def header(self) -> str:
-        """``coord.file``, for code that has not moved to :attr:`coord`."""
-        return self.coord.file
-
-    @property
-    def line(self) -> int:
-        """``coord.line``, for code that has not moved to :attr:`coord`."""
-        return self.coord.line
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"value": self.value, "kind": self.kind,
@@ -432,7 +436,7 @@ class IntConstant:
 
 
 @dataclass(frozen=True, slots=True)
-class StrConstant:
+class StrConstant(_Located):
     """A string macro: ``#define XEN_IO_PROTO_ABI_X86_64 "x86_64-abi"``."""
 
     value: str  #: the characters between the quotes, escapes as written
@@ -441,16 +445,6 @@ class StrConstant:
 
     kind: ClassVar[Literal["string"]] = "string"
     ctype: ClassVar[Array] = Array(Scalar("char"), None)
-
-    @property
-    def header(self) -> str:
-        """``coord.file``, for code that has not moved to :attr:`coord`."""
-        return self.coord.file
-
-    @property
-    def line(self) -> int:
-        """``coord.line``, for code that has not moved to :attr:`coord`."""
-        return self.coord.line
 
     def to_json(self) -> dict[str, object]:
         return {"value": self.value, "kind": "string", "type": "char[]",
@@ -476,7 +470,7 @@ def constant_from_json(d: Mapping[str, Any]) -> Constant:
 
 
 @dataclass(frozen=True, slots=True)
-class TypedefLayout:
+class TypedefLayout(_Located):
     """A typedef's type, size and alignment on one target and view."""
 
     type: str  #: C spelling of the aliased type: ``uint64_t``
@@ -490,16 +484,6 @@ class TypedefLayout:
     def canonical_type(self) -> str:
         """:attr:`canonical`, or :attr:`type` when they are the same."""
         return self.type if self.canonical is None else self.canonical
-
-    @property
-    def header(self) -> str:
-        """``coord.file``, for code that has not moved to :attr:`coord`."""
-        return self.coord.file
-
-    @property
-    def line(self) -> int:
-        """``coord.line``, for code that has not moved to :attr:`coord`."""
-        return self.coord.line
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"type": self.type, "size": self.size, "align": self.align,
