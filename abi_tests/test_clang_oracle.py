@@ -154,6 +154,25 @@ def test_field_types_match_clang(case: Case, oracle_counts: dict) -> None:
     assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
 
 
+def test_typedef_types_match_clang(case: Case, oracle_counts: dict) -> None:
+    """Every typedef's canonical type is the type clang sees."""
+    problems: list[str] = []
+    for name, td in sorted(case.oracle.typedefs.items()):
+        ours = case.snapshot.typedefs.get(name)
+        if ours is None:
+            problems.append(f"{case.where}: typedef {name} ({td['header']}:{td['line']}) "
+                            "missing in xenabi")
+            continue
+        want = clang_spelling(str(td["canonical"]))
+        if ours.canonical_type != want:
+            problems.append(f"{case.where}: typedef {name}: {ours.canonical_type} (xenabi) "
+                            f"vs {want} (clang)")
+    n = len(case.oracle.typedefs)
+    oracle_counts.setdefault((case.layout, case.arch, case.view), {})["typedefs"] = n
+    assert n, "clang found no typedefs"
+    assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
+
+
 def test_constants_match_clang(case: Case, oracle_counts: dict) -> None:
     problems: list[str] = []
     for name, c in sorted(case.oracle.constants.items()):

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, TypeVar
 from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
-                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, anonymous_key,
-                          spell)
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
+                          anonymous_key, canonical, spell)
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -89,9 +89,11 @@ def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
             size, align = shape.size, shape.align
         except XenAbiError:
             size = align = None
-        yield name, batch.keep(TypedefLayout(spell(td.type), size, align,
-                                             _line(td.coord),
-                                             lay.canonical_spelling(td.type)))
+        # the canonical type of the name, not of what it names: a typedef that
+        # names an anonymous record is the record's name, as in clang
+        spelled, canon = spell(td.type), spell(canonical(TypedefRef(name), api.typedefs))
+        yield name, batch.keep(TypedefLayout(spelled, size, align, _line(td.coord),
+                                             None if canon == spelled else canon))
 
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import clang.cindex as ci
@@ -356,6 +356,8 @@ class Oracle:
     #: target's (defines, include paths), so another compiler can check the oracle
     source: str
     args: tuple[str, ...]
+    #: typedef name -> {"canonical" (clang's canonical spelling), "header", "line"}
+    typedefs: Mapping[str, dict[str, object]] = field(default_factory=dict)
 
 
 def _tempdir(prefix: str) -> Path:
@@ -476,11 +478,16 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
 
     # constant name -> (kind, header, line); the last definition is the one in force
     found: dict[str, tuple[str, str, int]] = {}
+    typedefs: dict[str, dict[str, object]] = {}
     lib = _lib()
     for c in tu.cursor.get_children():
         h = header_of(c.location.file.name) if c.location.file else None
         if h is None:
             continue
+        if c.kind == ci.CursorKind.TYPEDEF_DECL:
+            typedefs.setdefault(c.spelling, {
+                "canonical": c.underlying_typedef_type.get_canonical().spelling,
+                "header": h, "line": c.location.line})
         if c.kind == ci.CursorKind.MACRO_DEFINITION and not lib.clang_Cursor_isMacroFunctionLike(c):
             found[c.spelling] = ("macro", h, c.location.line)
         elif c.kind in (ci.CursorKind.ENUM_DECL, ci.CursorKind.STRUCT_DECL,
@@ -502,7 +509,8 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
                   constants=constants, compiled=tuple(compiled), skipped=skipped,
                   failed=failed,
                   not_integers=tuple(n for n, v in zip(names, values) if v is None),
-                  seconds=time.perf_counter() - start, source=text, args=tuple(args))
+                  seconds=time.perf_counter() - start, source=text, args=tuple(args),
+                  typedefs=typedefs)
 
 
 _ERROR_DIRECTIVE = re.compile(r"\s*#\s*error\b")
