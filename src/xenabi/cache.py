@@ -37,6 +37,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import types
 import typing
@@ -128,7 +129,12 @@ class Cache:
         if path is None:
             return None
         try:
-            entry = json.loads(path.read_bytes())
+            # O_NONBLOCK: a FIFO in the entry's place must not hang the run
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    return None
+                entry = json.loads(f.read())
         except (OSError, ValueError, RecursionError):
             return None
         if not (isinstance(entry, dict) and entry.get("schema") == SCHEMA
