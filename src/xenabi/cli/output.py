@@ -55,6 +55,9 @@ def emit(text: str, path: str | None) -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
         except OSError as e:
+            # what is still buffered goes nowhere: the interpreter's last flush must not
+            # print a second error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             if isinstance(e, BrokenPipeError):
                 raise
             raise UsageError(f"stdout: {e.strerror or e}") from None
