@@ -12,10 +12,7 @@ for. A header that failed to parse is an error finding of its own (rule
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -25,7 +22,7 @@ from typing import TYPE_CHECKING
 from xenabi import waivers as waivers_mod
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot, Status
-from xenabi.rules import REGISTRY, Context, run_rules, runnable
+from xenabi.rules import REGISTRY, Context, run_rules
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
