@@ -139,13 +139,17 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             records = dict(record_layouts(api, conv.layouter, batch))
             constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
-            header = e.where.split(":")[0]
+            # as the header is named, not as it was reached (hvm/../xen.h)
+            file, _, line = e.where.partition(":")
+            header = os.path.normpath(file)
             if header not in unit.headers:
                 raise UsageError(f"{e}") from None
-            top = unit.tops.get(header, header)
-            known[top] = HeaderStatus(Status.FAILED, str(e))
-            if header != top:
-                known[header] = HeaderStatus(Status.FAILED, str(e))
+            why = f"{header}:{line}: {e.message}" if line else f"{header}: {e.message}"
+            # what cpp left out stays out: finding it again would cost a cpp run each time
+            known.update((h, st) for h, st in unit.headers.items() if st.status is not Status.PARSED)
+            known[header] = HeaderStatus(Status.FAILED, why)
+            for top in unit.reached_by.get(header, frozenset()) - {header}:
+                known[top] = HeaderStatus(Status.FAILED, f"includes {header}: {why}")
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, conv.layouter, batch)), headers)
