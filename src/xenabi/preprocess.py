@@ -81,6 +81,8 @@ _DIAG = re.compile(r"^(.*?):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$")
 def applicable(tree: XenTree, target: Target) -> tuple[list[str], dict[str, HeaderStatus]]:
     """The headers to include for ``target``, and those left out by design."""
     include, status = [], {}
+    for h, kind in tree.irregular.items():
+        status[h] = HeaderStatus(Status.FAILED, f"{kind}, not a regular file (not read)")
     for h in tree.headers:
         if tree.is_extra(h):
             status[h] = HeaderStatus(Status.SKIPPED, "installed by libxen-dev, not a public Xen header")
