@@ -23,3 +23,9 @@ class HeaderError(XenAbiError):
         super().__init__(f"{where}: {message}")
         self.where = where
         self.message = message
+
+
+def exit_on_signal(signum: int, frame: object) -> None:
+    """A signal handler: end the run as an error would (``finally`` blocks and exit
+    handlers run, so temporary files go and child processes are killed)."""
+    raise SystemExit(128 + signum)

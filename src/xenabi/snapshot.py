@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import gcpause
-from xenabi.errors import HeaderError, UsageError, XenAbiError
+from xenabi.errors import HeaderError, UsageError, XenAbiError, exit_on_signal
 from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
                           TypedefLayout, spell)
 from xenabi.targets import TARGETS, VIEWS
@@ -264,6 +265,12 @@ def _cached_texts(tree: XenTree, pairs: list[tuple[str, str]],
     return out
 
 
+def _worker_signals() -> None:
+    """A worker leaves an interrupt to its parent, and exits on SIGTERM as on an error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+
+
 def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
                  use_cache: bool, jobs: int | None) -> dict[tuple[str, str], Snapshot]:
     """Compute ``pairs`` in parallel batches (and fill the cache when ``use_cache``)."""
@@ -277,11 +284,13 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
         import xenabi.cparse  # noqa: F401
         import xenabi.preprocess  # noqa: F401
 
-        # the last batch is computed here rather than pickled back from a worker
-        with ProcessPoolExecutor(len(work) - 1) as pool:
-            others = pool.map(_take_batch, work[:-1])
+        # the last batch is computed here rather than pickled back from a worker. Leaving
+        # the pool terminates its workers, on an error, an interrupt or SIGTERM too: none
+        # is left blocked on a pipe, and each cleans up as on a normal exit.
+        with multiprocessing.get_context("fork").Pool(len(work) - 1, _worker_signals) as pool:
+            others = pool.map_async(_take_batch, work[:-1])
             last = _take_batch(work[-1])
-            done = [*others, last]
+            done = [*others.get(), last]
     return {p: snap for batch, snaps in zip(batches, done) for p, snap in zip(batch, snaps)}
 
 
