@@ -56,6 +56,8 @@ OUTPUT_LIMIT = 64 << 20
 CPP_TIMEOUT = 60
 #: the most tokens one use of macros may expand to, in cpp's output as in cexpr
 EXPANSION_LIMIT = 20000
+_OUTPUT_BOUND = "cpp output past the bound"
+_XENABI = "<xenabi>"  #: the file xenabi's own cpp errors name
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > OUTPUT_LIMIT:
-                    trouble = b"\n<xenabi>:0: error: cpp output past the bound\n"
+                    trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
                     break
         finally:
             if proc.poll() is None or trouble:
@@ -175,8 +177,12 @@ def _unescape(path: str) -> str:
 
 
 def _rel(path: str, public: str) -> str | None:
+    """A path under ``public`` as the header is named (``hvm/../xen.h`` is ``xen.h``)."""
     prefix = public.rstrip("/") + "/"
-    return os.path.normpath(path[len(prefix):]) if path.startswith(prefix) else None
+    if not path.startswith(prefix):
+        return None
+    rel = os.path.normpath(path[len(prefix):])
+    return None if rel == ".." or rel.startswith("../") else rel  # up and out of it
 
 
 def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, str]]:
@@ -202,6 +208,7 @@ class _Scan:
     reached_by: dict[str, set[str]]  #: header -> every top-level header that reads it
     lines: list[str]  #: the text with directives blanked (line markers kept)
     troubles: dict[str, tuple[Status, str]]  #: what the text shows wrong, by header
+    end: tuple[str | None, int]  #: the header and line the text ends in
 
 
 def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
@@ -252,7 +259,7 @@ def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
                 troubles.setdefault(rel, (Status.FAILED, f"{rel}:{line}: "
                                           f"{_too_long(public, rel, line, macros)}"))
         line += 1
-    return _Scan(macros, via, reached, lines, troubles)
+    return _Scan(macros, via, reached, lines, troubles, (_rel(file, public), line))
 
 
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\.?\d[\w.]*|\"(?:[^\"\\]|\\.)*\"|\S")
@@ -329,6 +336,12 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
         out, err = _run_cpp(cmd, source, work)
         scan = _scan(out, public, inside)
         troubles = {**scan.troubles, **_troubles(err, public)}
+        if _OUTPUT_BOUND in err and troubles.pop(_XENABI, None) and not scan.troubles:
+            # cut off: where the output stopped is where a macro ran away
+            rel, line = scan.end
+            if rel is not None:
+                troubles[rel] = (Status.FAILED, f"{rel}:{line}: "
+                                 f"{_too_long(public, rel, line, scan.macros)}")
         if not troubles:
             break
         dropped = set()
