@@ -18,6 +18,7 @@ import functools
 import os
 import posixpath
 import re
+import resource
 import select
 import shutil
 import signal
@@ -56,6 +57,8 @@ OUTPUT_LIMIT = 64 << 20
 CPP_TIMEOUT = 60
 #: the most tokens one use of macros may expand to, in cpp's output as in cexpr
 EXPANSION_LIMIT = 20000
+#: the address space cpp may use (it needs some tens of MB for a whole tree)
+CPP_MEMORY = 1 << 30
 _OUTPUT_BOUND = "cpp output past the bound"
 _XENABI = "<xenabi>"  #: the file xenabi's own cpp errors name
 
@@ -132,6 +135,10 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
             raise UsageError("cpp not found: xenabi needs the host C preprocessor "
                              "(gcc's cpp)") from None
         assert proc.stdout is not None
+        try:  # cc1 holds a whole expansion before it writes it: bound its memory too
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
+        except (OSError, ValueError):
+            pass  # ended already, or a limit the host forbids: the output bound remains
         chunks: list[bytes] = []
         size, trouble = 0, b""
         deadline = time.monotonic() + CPP_TIMEOUT
@@ -156,7 +163,11 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
             proc.stdout.close()
             proc.wait()
         err.seek(0)
-        errors = err.read() + trouble
+        errors = err.read()
+        if proc.returncode and not trouble and b" error: " not in errors:
+            # cpp ended without saying why in a line xenabi reads: out of memory, killed
+            trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
+        errors += trouble
     return b"".join(chunks).decode("utf-8", "replace"), errors.decode("utf-8", "replace")
 
 
@@ -278,7 +289,8 @@ def _outside(file: str, includer: str | None, at: int, inside: tuple[str, ...],
                                    f"{real}, outside the public headers"))
 
 
-def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef]) -> str:
+def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef],
+              otherwise: str = f"the line expands past {EXPANSION_LIMIT} tokens") -> str:
     """Why a line of cpp's output is past the bound: the macro of its source line that is."""
     from xenabi import cexpr
 
@@ -294,7 +306,7 @@ def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef]) -> 
                 return str(e)
             except cexpr.ExprError:
                 continue
-    return f"the line expands past {EXPANSION_LIMIT} tokens"
+    return otherwise
 
 
 def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
@@ -336,12 +348,14 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
         out, err = _run_cpp(cmd, source, work)
         scan = _scan(out, public, inside)
         troubles = {**scan.troubles, **_troubles(err, public)}
-        if _OUTPUT_BOUND in err and troubles.pop(_XENABI, None) and not scan.troubles:
-            # cut off: where the output stopped is where a macro ran away
-            rel, line = scan.end
-            if rel is not None:
-                troubles[rel] = (Status.FAILED, f"{rel}:{line}: "
-                                 f"{_too_long(public, rel, line, scan.macros)}")
+        rel, line = scan.end
+        if _XENABI in troubles and (scan.troubles or rel is not None):
+            # cut off (the output bound, the memory bound, the timeout): where the output
+            # stopped is where a macro ran away
+            _, why = troubles.pop(_XENABI)
+            if rel is not None and not scan.troubles:
+                troubles[rel] = (Status.FAILED, f"{rel}:{line}: " + _too_long(
+                    public, rel, line, scan.macros, why.split(": ", 1)[-1]))
         if not troubles:
             break
         dropped = set()
