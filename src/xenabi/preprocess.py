@@ -26,7 +26,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xenabi.errors import UsageError
@@ -58,7 +58,7 @@ CPP_TIMEOUT = 60
 #: the most tokens one use of macros may expand to, in cpp's output as in cexpr
 EXPANSION_LIMIT = 20000
 #: the address space cpp may use (it needs some tens of MB for a whole tree)
-CPP_MEMORY = 1 << 30
+CPP_MEMORY = 512 << 20
 _OUTPUT_BOUND = "cpp output past the bound"
 _XENABI = "<xenabi>"  #: the file xenabi's own cpp errors name
 
@@ -75,7 +75,8 @@ class Unit:
     headers: dict[str, HeaderStatus]
     tops: dict[str, str]  #: header -> the top-level include it was first read through
     public_dir: str  #: the absolute public directory, as line markers name it
-    reached_by: dict[str, frozenset[str]]  #: header -> every top-level include that reads it
+    #: header -> every top-level include that reads it
+    reached_by: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 _LINEMARKER = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d)*)$')
@@ -327,8 +328,8 @@ def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | Non
     # path, which cpp would escape if it held a quote or a backslash.
     parent = Path(tempfile.mkdtemp(prefix="xenabi-"))
     public = parent / "public"
-    public.symlink_to(tree.public, target_is_directory=True)
     try:
+        public.symlink_to(tree.public, target_is_directory=True)
         return _preprocess(tree, target, view, version, status, include, parent,
                            cpp_command(target, view, version, (public, parent)))
     finally:
