@@ -17,21 +17,12 @@ from pathlib import Path
 import pytest
 
 from tests.minitree import copy_mini
+from tests.test_troubles import dump, public
 from xenabi import preprocess
 from xenabi.cli import main
 from xenabi.tree import find_tree
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-def public(tree: Path) -> Path:
-    return tree / "xen/include/public"
-
-
-def dump(tree: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict, str]:
-    code = main(["dump", "--xen-root", str(tree), "--arch", "x86_64", "--no-cache", *extra])
-    out, err = capsys.readouterr()
-    return code, (json.loads(out) if out else {}), err
 
 
 def check(tree: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
