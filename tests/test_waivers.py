@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,23 @@ def test_a_waiver_out_of_scope_is_not_unmatched() -> None:
     assert run(ws, [], rules=("unique",)) == ([], [], [])
 
 
-@pytest.mark.parametrize("rule", ["waivers", "headers"])
-def test_waiver_errors_and_failed_headers_cannot_be_waived(rule: str) -> None:
-    ws = parse(ENTRY.replace('rule = "flags"', f'rule = "{rule}"'), "w.toml")
-    f = finding(rule=rule)
-    kept, waived, _ = run(ws, [f], rules=(rule,))
-    assert kept == [f.message] and waived == []
+@pytest.mark.parametrize(("rule", "why"), [("waivers", "no waiver may hide it"),
+                                         ("headers", "no waiver may hide it"),
+                                         ("flag", "no such rule")])
+def test_a_waiver_of_an_unknown_or_unwaivable_rule_is_unusable(rule: str, why: str) -> None:
+    text = "# the waivers\n\n" + ENTRY.replace('rule = "flags"', f'rule = "{rule}"')
+    with pytest.raises(UsageError) as e:
+        parse(text, "w.toml")
+    assert str(e.value).startswith(f"w.toml:3: rule '{rule}': {why} (the rules: ")
+    assert "flags, " in str(e.value) and "holes, " in str(e.value)
+
+
+def test_no_waiver_hides_a_failed_header_or_a_waivers_error() -> None:
+    for rule in ("waivers", "headers"):
+        ws = [replace(parse(ENTRY, "w.toml")[0], rule=rule)]  # as no file may say
+        f = finding(rule=rule)
+        kept, waived, _ = run(ws, [f], rules=(rule,))
+        assert kept == [f.message] and waived == []
 
 
 @pytest.mark.parametrize(("text", "message"), [

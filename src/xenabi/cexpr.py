@@ -43,6 +43,10 @@ class ExpansionLimit(ExprError):
     """A macro expansion processed more tokens than its bound (``#define X1 (X0+X0)``...)."""
 
 
+class TooDeep(ExpansionLimit):
+    """An expression nests deeper than Python's recursion limit lets xenabi read it."""
+
+
 # --------------------------------------------------------------------------
 # Tokens
 
@@ -778,7 +782,10 @@ def _identity(t: CType) -> CType:
 def parse(tokens: Sequence[Token], types: TypeNames) -> Expr:
     """The expression tree of a token list; ``types`` tells a cast from a parenthesized name."""
     p = _Parser(tokens, types)
-    e = p.expression()
+    try:
+        e = p.expression()
+    except RecursionError:
+        raise TooDeep("the expression nests deeper than xenabi reads") from None
     if p.i != len(tokens):
         raise p.fail(f"unexpected '{tokens[p.i].text}'")
     return e
@@ -1135,7 +1142,10 @@ class _Evaluator:
 
 def evaluate(expr: Expr, target: Target, env: Env) -> CInt:
     """The value and type of an integer constant expression on ``target``."""
-    return _Evaluator(target, env).eval(expr, True)
+    try:
+        return _Evaluator(target, env).eval(expr, True)
+    except RecursionError:
+        raise TooDeep("the expression nests deeper than xenabi evaluates") from None
 
 
 #: the only words an expansion may hold for its value to depend on the target alone
@@ -1160,7 +1170,7 @@ def evaluate_macro(name: str, macros: Mapping[str, MacroDef], target: Target, en
     try:
         value = evaluate(parse(tokens, types), target, env)
     except ExprError as e:
-        raise ExprError(f"macro {name}: {e}") from None
+        raise type(e)(f"macro {name}: {e}") from None  # a bound passed stays one
     if key is not None:
         _PLAIN_VALUES[key] = value
     return value

@@ -438,9 +438,27 @@ class _CParser(c_parser.CParser):  # type: ignore[misc]
 _ERROR_AT = re.compile(r"^(.*?):(\d+)(?::\d+)?: (.*)$", re.S)
 
 
+class _TooDeep(HeaderError):
+    """A declaration nests deeper than pycparser's recursion can read."""
+
+
 def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c_ast.FileAST:
     try:
         return (_ChunkParser(outer) if outer else _CParser()).parse(text, "<unit>")
+    except RecursionError:
+        # where the declaration starts: the line marker right before its first line (each
+        # declaration the memo parses has its own)
+        body = re.search(r"^[^#\n]", text, re.M)
+        m = None
+        for m in _MARKER.finditer(text, 0, body.start() if body else len(text)):
+            pass
+        file, line = ("<unit>", "0") if m is None else (m.group(2)[1:-1], str(
+            int(m.group(1)) + text.count("\n", text.index("\n", m.end()) + 1,
+                                         body.start() if body else m.end())))
+        prefix = public_dir.rstrip("/") + "/"
+        file = file[len(prefix):] if file.startswith(prefix) else file
+        raise _TooDeep(f"{file}:{line}", "a declaration nests deeper than xenabi parses "
+                       "(Python's recursion limit)") from None
     except c_parser.ParseError as e:
         m = _ERROR_AT.match(str(e))
         if m is None:
@@ -559,8 +577,8 @@ def parse_unit(text: str, target: Target, public_dir: str,
     text, conv.typedef_aligns = rewrite_attributes(text)
     try:
         ast = memo.parse(text, public_dir) if memo is not None else _parse(text, public_dir)
-    except HeaderError:
-        if memo is None:
+    except HeaderError as e:
+        if memo is None or isinstance(e, _TooDeep):
             raise
         ast = _parse(text, public_dir)  # the error, as the whole unit shows it
     conv.visit(ast)

@@ -14,12 +14,19 @@ file:line. Either way it is left out and the rest are preprocessed again.
 
 from __future__ import annotations
 
+import functools
 import os
+import posixpath
 import re
+import resource
+import select
 import shutil
+import signal
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xenabi.errors import UsageError
@@ -48,6 +55,12 @@ _GNU_KEYWORDS = {"__inline__": "inline", "__inline": "inline", "__extension__": 
 #: cpp output past this many bytes means a macro expands without end
 OUTPUT_LIMIT = 64 << 20
 CPP_TIMEOUT = 60
+#: the most tokens one use of macros may expand to, in cpp's output as in cexpr
+EXPANSION_LIMIT = 20000
+#: the address space cpp may use (it needs some tens of MB for a whole tree)
+CPP_MEMORY = 512 << 20
+_OUTPUT_BOUND = "cpp output past the bound"
+_XENABI = "<xenabi>"  #: the file xenabi's own cpp errors name
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,8 @@ class Unit:
     headers: dict[str, HeaderStatus]
     tops: dict[str, str]  #: header -> the top-level include it was first read through
     public_dir: str  #: the absolute public directory, as line markers name it
+    #: header -> every top-level include that reads it
+    reached_by: dict[str, frozenset[str]] = field(default_factory=dict)
     #: files outside the public directory that cpp read (from its line markers): a
     #: cache keyed on the tree alone would miss an edit to one
     outside: tuple[str, ...] = ()
@@ -75,6 +90,8 @@ _DIAG = re.compile(r"^(.*?):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$")
 def applicable(tree: XenTree, target: Target) -> tuple[list[str], dict[str, HeaderStatus]]:
     """The headers to include for ``target``, and those left out by design."""
     include, status = [], {}
+    for h, kind in tree.irregular.items():
+        status[h] = HeaderStatus(Status.FAILED, f"{kind}, not a regular file (not read)")
     for h in tree.headers:
         if tree.is_extra(h):
             status[h] = HeaderStatus(Status.SKIPPED, "installed by libxen-dev, not a public Xen header")
@@ -109,50 +126,117 @@ def cpp_command(target: Target, view: str, interface_version: int,
             *(f"-D{k}={v}" for k, v in defines.items()), "-"]
 
 
-def _run_cpp(cmd: list[str], source: str) -> tuple[str, str]:
+def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
+    """cpp's output and errors. cpp runs in a process group of its own (its driver
+    starts ``cc1``), killed whole on a timeout, an output past the bound or an
+    interrupt; its output is read as it comes, so memory stays within the bound."""
+    (work / "in.c").write_text(source)
+    with open(work / "in.c", "rb") as src, open(work / "err", "w+b") as err:
+        try:
+            proc = subprocess.Popen(cmd, stdin=src, stdout=subprocess.PIPE, stderr=err,
+                                    start_new_session=True)
+        except FileNotFoundError:
+            raise UsageError("cpp not found: xenabi needs the host C preprocessor "
+                             "(gcc's cpp)") from None
+        assert proc.stdout is not None
+        try:  # cc1 holds a whole expansion before it writes it: bound its memory too
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, (CPP_MEMORY, CPP_MEMORY))
+        except (OSError, ValueError):
+            pass  # ended already, or a limit the host forbids: the output bound remains
+        chunks: list[bytes] = []
+        size, trouble = 0, b""
+        deadline = time.monotonic() + CPP_TIMEOUT
+        try:
+            fd = proc.stdout.fileno()
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([fd], [], [], left)[0]:
+                    trouble = b"\n<xenabi>:0: error: cpp ran past %d s\n" % CPP_TIMEOUT
+                    break
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > OUTPUT_LIMIT:
+                    trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
+                    break
+        finally:
+            if proc.poll() is None or trouble:
+                _kill_group(proc)
+            proc.stdout.close()
+            proc.wait()
+        err.seek(0)
+        errors = err.read()
+        if proc.returncode and not trouble and b" error: " not in errors:
+            # cpp ended without saying why in a line xenabi reads: out of memory, killed
+            trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
+        errors += trouble
+    return b"".join(chunks).decode("utf-8", "replace"), errors.decode("utf-8", "replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        raise UsageError("cpp not found: xenabi needs the host C preprocessor (gcc's cpp)") from None
-    try:
-        out, err = proc.communicate(source.encode(), timeout=CPP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        err += b"\n<xenabi>:0: error: cpp ran past %d s\n" % CPP_TIMEOUT
-    if len(out) > OUTPUT_LIMIT:
-        err += b"\n<xenabi>:0: error: cpp output past the bound\n"
-    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _unescape(path: str) -> str:
+    """A path as a line marker spells it: cpp escapes ``"``, ``\\`` and unprintable bytes."""
+    if "\\" not in path:
+        return path
+    raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)])
+                 if m.group(1).isdigit() else m.group(1), path.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _rel(path: str, public: str) -> str | None:
+    """A path under ``public`` as the header is named (``hvm/../xen.h`` is ``xen.h``)."""
     prefix = public.rstrip("/") + "/"
-    return os.path.normpath(path[len(prefix):]) if path.startswith(prefix) else None
+    if not path.startswith(prefix):
+        return None
+    rel = os.path.normpath(path[len(prefix):])
+    return None if rel == ".." or rel.startswith("../") else rel  # up and out of it
 
 
-def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, Coord, str]]:
-    """Header -> (skipped | failed, where, why) from cpp's diagnostics."""
-    out: dict[str, tuple[Status, Coord, str]] = {}
+#: header -> (skipped | failed, where, why): what went wrong, and the line to blame
+Troubles = dict[str, tuple[Status, Coord, str]]
+
+
+def _troubles(stderr: str, public: str) -> Troubles:
+    """What cpp's diagnostics say went wrong, by header."""
+    out: Troubles = {}
     for line in stderr.splitlines():
         m = _DIAG.match(line)
         if not m:
             continue
         rel = _rel(m.group(1), public) or m.group(1)
         msg = m.group(3)
-        where = Coord(rel, int(m.group(2)))
         out.setdefault(rel, (Status.SKIPPED if msg.startswith("#error") else Status.FAILED,
-                             where, msg))
+                             Coord(rel, int(m.group(2))), msg))
     return out
 
 
-def _scan(text: str, public: str
-          ) -> tuple[dict[str, MacroDef], dict[str, str], list[str], set[str]]:
-    """Macros in force at the end, the top-level header each header came through, the
-    text with directives blanked (line markers kept for pycparser), and the files read
-    outside ``public``."""
+@dataclass
+class _Scan:
+    macros: dict[str, MacroDef]  #: in force at the end
+    via: dict[str, str]  #: header -> the top-level header it was first read through
+    reached_by: dict[str, set[str]]  #: header -> every top-level header that reads it
+    lines: list[str]  #: the text with directives blanked (line markers kept)
+    troubles: Troubles  #: what the text shows wrong, by header
+    end: tuple[str | None, int]  #: the header and line the text ends in
+    outside: set[str]  #: files read from outside the public headers and xenabi's own
+
+
+def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
+    """Read cpp's output once: its macros, who includes whom, and what is wrong in it:
+    an include that reaches outside ``public`` and ``inside`` (by real path), and a line
+    that expands past :data:`EXPANSION_LIMIT` tokens."""
     macros: dict[str, MacroDef] = {}
     via: dict[str, str] = {}
+    reached: dict[str, set[str]] = {}
+    troubles: Troubles = {}
     outside: set[str] = set()
     stack: list[str] = []
     lines = text.split("\n")
@@ -160,16 +244,23 @@ def _scan(text: str, public: str
     for i, raw in enumerate(lines):
         if raw.startswith("#"):
             if (m := _LINEMARKER.match(raw)) is not None:
-                file, line = m.group(2), int(m.group(1))
+                includer, at = file, line
+                file, line = _unescape(m.group(2)), int(m.group(1))
                 flags = m.group(3).split()
-                if "1" in flags:
+                if file == "<stdin>":
+                    # back at the top level: an include that went too deep leaves the
+                    # entries and returns unbalanced
+                    stack = [file]
+                elif "1" in flags:
                     stack.append(file)
                     rel = _rel(file, public)
                     if rel is None:
-                        outside.add(file)
-                    elif rel not in via:
-                        top = next((_rel(f, public) for f in stack if _rel(f, public)), rel)
-                        via[rel] = top or rel
+                        if _outside(file, _rel(includer, public), at, inside, troubles):
+                            outside.add(file)
+                        continue
+                    top = next((t for f in stack if (t := _rel(f, public))), rel)
+                    via.setdefault(rel, top)
+                    reached.setdefault(rel, set()).add(top)
                 elif "2" in flags and stack:
                     stack.pop()
                 continue
@@ -183,8 +274,50 @@ def _scan(text: str, public: str
             elif raw.startswith("#undef "):
                 macros.pop(raw[7:].strip(), None)
                 lines[i] = ""
+        elif len(raw) > EXPANSION_LIMIT and (rel := _rel(file, public)) is not None:
+            if len(_TOKEN.findall(raw)) > EXPANSION_LIMIT:
+                troubles.setdefault(rel, (Status.FAILED, Coord(rel, line),
+                                          _too_long(public, rel, line, macros)))
         line += 1
-    return macros, via, lines, outside
+    return _Scan(macros, via, reached, lines, troubles, (_rel(file, public), line), outside)
+
+
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\.?\d[\w.]*|\"(?:[^\"\\]|\\.)*\"|\S")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _outside(file: str, includer: str | None, at: int, inside: tuple[str, ...],
+             troubles: Troubles) -> bool:
+    """An include that reads a file outside the public headers is the includer's failure;
+    True when ``file`` is such a file."""
+    if includer is None or file.startswith("<"):
+        return False  # xenabi's own -include files, cpp's built-ins
+    real = os.path.realpath(file)
+    if any(real.startswith(d) for d in inside):
+        return False
+    troubles.setdefault(includer, (Status.FAILED, Coord(includer, at),
+                                   f"#include reaches {real}, outside the public headers"))
+    return True
+
+
+def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef],
+              otherwise: str = f"the line expands past {EXPANSION_LIMIT} tokens") -> str:
+    """Why a line of cpp's output is past the bound: the macro of its source line that is."""
+    from xenabi import cexpr
+
+    try:
+        source = Path(public, rel).read_text(errors="replace").splitlines()[line - 1]
+    except (OSError, IndexError):
+        source = ""
+    for name in dict.fromkeys(_IDENT.findall(source)):
+        if name in macros:
+            try:
+                cexpr.expand(name, macros, limit=EXPANSION_LIMIT)
+            except cexpr.ExpansionLimit as e:
+                return str(e)
+            except cexpr.ExprError:
+                continue
+    return otherwise
 
 
 def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
@@ -201,45 +334,89 @@ def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | Non
     # -iquote, not -I: public/features.h would shadow <features.h>. A directory in
     # which public/ is the tree's serves arch-arm/smccc.h's #include "public/xen.h",
     # whatever the layout calls that directory.
+    # Line markers name the headers through this symlink, never through the tree's own
+    # path, which cpp would escape if it held a quote or a backslash.
     parent = Path(tempfile.mkdtemp(prefix="xenabi-"))
-    (parent / "public").symlink_to(tree.public, target_is_directory=True)
+    public = parent / "public"
     try:
-        return _preprocess(tree, target, view, version, status, include,
-                           cpp_command(target, view, version, (tree.public, parent)))
+        public.symlink_to(tree.public, target_is_directory=True)
+        return _preprocess(tree, target, view, version, status, include, parent,
+                           cpp_command(target, view, version, (public, parent)))
     finally:
         shutil.rmtree(parent)
 
 
 def _preprocess(tree: XenTree, target: Target, view: str, version: int,
-                status: dict[str, HeaderStatus], include: list[str], cmd: list[str]) -> Unit:
-    public = str(tree.public)
+                status: dict[str, HeaderStatus], include: list[str], work: Path,
+                cmd: list[str]) -> Unit:
+    public = str(work / "public")
+    inside = tuple(os.path.realpath(d) + "/" for d in (tree.public, SYSINCLUDE))
     for h in include:
         tree.read(h)  # unusable input (non-UTF-8) stops here, before anything is written
+    graph: Callable[[str], set[str]] | None = None
     while True:
         source = "".join(f'#include "{h}"\n' for h in include)
-        out, err = _run_cpp(cmd, source)
-        troubles = _troubles(err, public)
+        out, err = _run_cpp(cmd, source, work)
+        scan = _scan(out, public, inside)
+        troubles = {**scan.troubles, **_troubles(err, public)}
+        rel, line = scan.end
+        if _XENABI in troubles and (scan.troubles or rel is not None):
+            # cut off (the output bound, the memory bound, the timeout): where the output
+            # stopped is where a macro ran away
+            _, _, why = troubles.pop(_XENABI)
+            if rel is not None and not scan.troubles:
+                troubles[rel] = (Status.FAILED, Coord(rel, line),
+                                 _too_long(public, rel, line, scan.macros, why))
         if not troubles:
             break
-        macros, via, _, _ = _scan(out, public)
         dropped = set()
+        graph = graph or _include_graph(tree)
         for h, (st, where, why) in troubles.items():
-            top = via.get(h, h)
             status[h] = HeaderStatus(st, why, coord=where)
-            if top != h and top in include:
-                status[top] = HeaderStatus(st, f"includes {h}: {where}: {why}")
-            dropped |= {h, top}
+            # every header that reads a troubled one fails with it, in this one rerun (what
+            # cpp's output shows is not all when an include went too deep)
+            tops = scan.reached_by.get(h, set()) | {t for t in include if h in graph(t)} | {h}
+            for top in tops - {h}:
+                if top in include and top not in troubles:
+                    status[top] = HeaderStatus(st, f"includes {h}: {where}: {why}")
+            dropped |= tops
         if not dropped & set(include):
             # a trouble outside every header (cpp itself): nothing to leave out
             raise UsageError(f"cpp failed: {err.strip().splitlines()[-1]}")
         include = [h for h in include if h not in dropped]
-    macros, via, lines, outside = _scan(out, public)
-    for h, top in via.items():
+    for h, top in scan.via.items():
         if h not in status:
             context = FRAGMENTS.get(h) or CONTEXT.get(h) or (None if h in include else top)
             status[h] = HeaderStatus(Status.PARSED, via=context)
-    return Unit(target, view, version, "\n".join(lines), macros, status, via, public,
-                tuple(sorted(outside)))
+    return Unit(target, view, version, "\n".join(scan.lines), scan.macros, status, scan.via,
+                public, {h: frozenset(t) for h, t in scan.reached_by.items()},
+                tuple(sorted(scan.outside)))
+
+
+_QUOTE_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
+
+
+def _include_graph(tree: XenTree) -> Callable[[str], set[str]]:
+    """Header -> every header its text includes, directly or not, as the sources say."""
+    direct: dict[str, set[str]] = {}
+    for h in tree.headers:
+        names = _QUOTE_INCLUDE.findall(tree.read(h))
+        here = posixpath.dirname(h)
+        direct[h] = {r for n in names for r in (posixpath.normpath(posixpath.join(here, n)),
+                                                posixpath.normpath(n)) if r in direct or
+                     r in tree.headers}
+
+    @functools.cache
+    def closure(h: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [h]
+        while todo:
+            for n in direct.get(todo.pop(), ()):
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return seen
+    return closure
 
 
 def preprocess_text(text: str, target: Target) -> tuple[str, dict[str, MacroDef], str]:
@@ -250,8 +427,9 @@ def preprocess_text(text: str, target: Target) -> tuple[str, dict[str, MacroDef]
     """
     with tempfile.TemporaryDirectory(prefix="xenabi-") as tmp:
         Path(tmp, "input.h").write_text(text)
-        out, err = _run_cpp(cpp_command(target, "tools", 0, (Path(tmp),)), '#include "input.h"\n')
+        out, err = _run_cpp(cpp_command(target, "tools", 0, (Path(tmp),)),
+                            '#include "input.h"\n', Path(tmp))
         if (trouble := next((ln for ln in err.splitlines() if _DIAG.match(ln)), None)):
             raise UsageError(f"cpp: {trouble}")
-        macros, _, lines, _ = _scan(out, tmp)
-        return "\n".join(lines), macros, tmp
+        scan = _scan(out, tmp)
+        return "\n".join(scan.lines), scan.macros, tmp

@@ -11,15 +11,16 @@ code make the key; files read from outside the tree are checked on each read).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import cache as _cache
 from xenabi import gcpause
-from xenabi.errors import HeaderError, UsageError, XenAbiError
+from xenabi.errors import HeaderError, UsageError, XenAbiError, exit_on_signal
 from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
                           Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
                           anonymous_key, canonical, spell)
@@ -157,14 +158,18 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             records = dict(record_layouts(api, conv.layouter, batch))
             constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
-            if e.coord is None or e.coord.file not in unit.headers:
+            if e.coord is None:
                 raise UsageError(f"{e}") from None
-            header = e.coord.file
-            top = unit.tops.get(header, header)
-            failed = HeaderStatus(Status.FAILED, e.message, coord=e.coord)
-            known[top] = failed
-            if header != top:
-                known[header] = failed
+            # as the header is named, not as it was reached (hvm/../xen.h)
+            header = os.path.normpath(e.coord.file)
+            if header not in unit.headers:
+                raise UsageError(f"{e}") from None
+            where = Coord(header, e.coord.line)
+            # what cpp left out stays out: finding it again would cost a cpp run each time
+            known.update((h, st) for h, st in unit.headers.items() if st.status is not Status.PARSED)
+            known[header] = HeaderStatus(Status.FAILED, e.message, coord=where)
+            for top in unit.reached_by.get(header, frozenset()) - {header}:
+                known[top] = HeaderStatus(Status.FAILED, f"includes {header}: {where}: {e.message}")
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, conv.layouter, batch)), headers)
@@ -270,6 +275,12 @@ def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int 
     return out
 
 
+def _worker_signals() -> None:
+    """A worker leaves an interrupt to its parent, and exits on SIGTERM as on an error."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, exit_on_signal)
+
+
 def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
                  use_cache: bool, jobs: int | None, reads: set[str]
                  ) -> dict[tuple[str, str], Snapshot]:
@@ -284,11 +295,13 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
         import xenabi.cparse  # noqa: F401
         import xenabi.preprocess  # noqa: F401
 
-        # the last batch is computed here rather than pickled back from a worker
-        with ProcessPoolExecutor(len(work) - 1) as pool:
-            others = pool.map(_take_batch, work[:-1])
+        # the last batch is computed here rather than pickled back from a worker. Leaving
+        # the pool terminates its workers, on an error, an interrupt or SIGTERM too: none
+        # is left blocked on a pipe, and each cleans up as on a normal exit.
+        with multiprocessing.get_context("fork").Pool(len(work) - 1, _worker_signals) as pool:
+            others = pool.map_async(_take_batch, work[:-1])
             last = _take_batch(work[-1])
-            done = [*others, last]
+            done = [*others.get(), last]
     for _, outside in done:
         reads.update(outside)
     return {p: snap for batch, (snaps, _) in zip(batches, done) for p, snap in zip(batch, snaps)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,9 @@ PUBLIC = Path("xen/include/public")
 INSTALLED_EXTRAS = ("evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h", "sys/", "foreign/")
 
 DEFAULT_TREE = "xen-4.17"
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 #: the help of ``--xen-root``, for the CLI and the pytest plugin alike
 XEN_ROOT_HELP = ("the Xen tree: a checkout, a public headers dir or an installed include dir "
@@ -61,12 +65,28 @@ class XenTree:
 
     @cached_property
     def headers(self) -> tuple[str, ...]:
-        """Every ``.h`` under the public directory, relative to it, sorted."""
-        out = []
-        for p in sorted(self.public.rglob("*.h")):
-            rel = p.relative_to(self.public).as_posix()
-            out.append(rel)
-        return tuple(out)
+        """Every regular ``.h`` file under the public directory, relative to it, sorted."""
+        return tuple(h for h in self._names if h not in self.irregular)
+
+    @cached_property
+    def irregular(self) -> dict[str, str]:
+        """The ``.h`` names that are not regular files (a FIFO would block a read), and
+        what each is."""
+        out = {}
+        for h in self._names:
+            try:
+                mode = (self.public / h).stat().st_mode
+            except OSError:
+                out[h] = "a dangling symlink"
+                continue
+            if not stat.S_ISREG(mode):
+                kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+                out[h] = kind
+        return out
+
+    @cached_property
+    def _names(self) -> tuple[str, ...]:
+        return tuple(p.relative_to(self.public).as_posix() for p in sorted(self.public.rglob("*.h")))
 
     def is_extra(self, header: str) -> bool:
         """True for what an installed layout carries that is not a public Xen header."""
@@ -90,6 +110,8 @@ class XenTree:
         h = hashlib.sha256()
         for name in self.headers:
             h.update(name.encode() + b"\0" + self.read(name).encode() + b"\0")
+        for name, kind in self.irregular.items():
+            h.update(name.encode() + b"\1" + kind.encode() + b"\0")
         return h.hexdigest()
 
     @cached_property

@@ -16,7 +16,8 @@ waiver's; nothing hides a waiver's own error or a header that failed to
 parse. A waiver without a reason or evidence hides nothing and is an
 error; so is a waiver that hides nothing although its rule ran on some of
 its targets and views. A file that is not TOML, or an entry with an unknown
-key, a wrong type or an unknown target or view, is unusable input.
+key, a wrong type, an unknown target or view, or a rule that does not exist
+or that no waiver may hide, is unusable input.
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def _entry(e: object, file: str, line: int) -> Waiver:
     for key in _REQUIRED:
         if key not in e:
             raise UsageError(f"{where}: the waiver has no '{key}'")
+    from xenabi.rules import REGISTRY  # lazy: the rules are needed only to judge a file
+
+    if e["rule"] not in REGISTRY:
+        what = ("no waiver may hide it" if e["rule"] in NOT_WAIVABLE else "no such rule")
+        raise UsageError(f"{where}: rule '{e['rule']}': {what} "
+                         f"(the rules: {', '.join(sorted(REGISTRY))})")
     for key, known in (("arches", TARGETS), ("views", VIEWS)):
         bad = [v for v in e[key] if v not in known]
         if bad or not e[key]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from xenabi import __version__, gcpause
-from xenabi.errors import XenAbiError
+from xenabi.errors import XenAbiError, exit_on_signal
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
 SUBCOMMANDS = ("dump", "snapshot", "check")
@@ -49,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # SIGTERM ends a run as an error would: temporary files go, children are killed
+    signal.signal(signal.SIGTERM, exit_on_signal)
     try:
         with gcpause.paused():
             return int(args.execute(args))

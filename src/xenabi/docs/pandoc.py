@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import weakref
@@ -96,7 +97,7 @@ class PandocRun:
                     [str(binary), "-f", "markdown", "-t", "json", "--lua-filter", "filter.lua",
                      "-o", "out.json", "in.md"],
                     cwd=self._dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=err)
+                    stderr=err, start_new_session=True)  # a group of its own, killed whole
         except OSError as e:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise UsageError(f"{binary}: cannot run pandoc: {e.strerror}") from None
@@ -110,6 +111,9 @@ class PandocRun:
         self._proc.returncode = os.waitstatus_to_exitcode(status)
         self.cpu_seconds = usage.ru_utime + usage.ru_stime
         try:
+            if self._proc.returncode in (-signal.SIGINT, -signal.SIGTERM):
+                # pandoc was interrupted, not wrong: so is this run
+                raise KeyboardInterrupt
             if self._proc.returncode != 0:
                 text = (self._dir / "err").read_text(encoding="utf-8", errors="replace")
                 reason = (text.strip().splitlines() or ["no message"])[-1]
@@ -125,7 +129,10 @@ class PandocRun:
 
 def _abandon(proc: subprocess.Popen[bytes], folder: Path) -> None:
     if proc.returncode is None:
-        proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.wait()
     shutil.rmtree(folder, ignore_errors=True)
 

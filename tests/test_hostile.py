@@ -1,0 +1,231 @@
+"""Hostile trees, faults and signals (issue 13): never a wrong answer, a traceback
+or a hang. Each case asserts the exit code, the one line, what is left on disk
+and which processes remain (read from /proc: psutil is not a dependency)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.minitree import copy_mini
+from tests.test_troubles import dump, public
+from xenabi import preprocess
+from xenabi.cli import main
+from xenabi.tree import find_tree
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def check(tree: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    code = main(["check", "--xen-root", str(tree), "--arch", "x86_64", "--no-cache"])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and err == "", err
+    return code, [ln for ln in out.splitlines() if ": error: " in ln]
+
+
+def marked(mark: str) -> list[int]:
+    """The processes whose environment holds ``mark`` (a test's own children and theirs)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if mark.encode() in (d / "environ").read_bytes():
+                    pids.append(int(d.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return copy_mini(tmp_path / "tree")
+
+
+# -- silent wrong results
+
+
+def test_a_tree_path_with_a_quote_and_a_backslash_reads_as_elsewhere(tmp_path, capsys):
+    plain = copy_mini(tmp_path / "plain")
+    odd = copy_mini(tmp_path / 'a"b\\c d')
+    code, expected, err = dump(plain, capsys)
+    assert code == 0, err
+    code, got, err = dump(odd, capsys)
+    assert code == 0, err
+    assert "struct mini_ring" in got["records"] and got["constants"]["MINI_MASK"]["value"] == 0xFF00
+    assert got == expected
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree, tmp_path,
+                                                                           capsys, how):
+    outside = tmp_path / "outside.h"
+    outside.write_text("struct leaked { int a; };\n")
+    name = str(outside) if how == "absolute" else os.path.relpath(outside, public(tree) / "io")
+    good = public(tree) / "io/good.h"
+    lines = good.read_text().splitlines()
+    good.write_text("\n".join(lines[:3] + [f'#include "{name}"'] + lines[3:]) + "\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/good.h"] == {
+        "status": "failed",
+        "why": f"io/good.h:4: #include reaches {outside.resolve()}, outside the public headers"}
+    assert "struct leaked" not in snap["records"]
+    code, errors = check(tree, capsys)
+    assert code == 1 and any("io/good.h:4: error: io/good.h: #include reaches" in e
+                            for e in errors), errors
+
+
+# -- wrong exit codes
+
+
+def test_a_syntax_error_reached_through_dotdot_fails_its_header_and_its_includers(tree, capsys):
+    xen = public(tree) / "xen.h"
+    lines = xen.read_text().splitlines()
+    lines.insert(13, "int broken = ;")  # line 14, inside the guard
+    xen.write_text("\n".join(lines) + "\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    why = snap["headers"]["xen.h"]["why"]
+    assert snap["headers"]["xen.h"]["status"] == "failed" and why.startswith("xen.h:14: syntax")
+    # io/good.h reads it as ../xen.h: it fails with it and says why, and no path has ../
+    assert snap["headers"]["io/good.h"] == {"status": "failed", "why": f"includes xen.h: {why}"}
+    assert "../" not in json.dumps(snap)
+    code, errors = check(tree, capsys)
+    assert code == 1 and len(errors) >= 2, errors
+
+
+# -- hangs and blow-ups
+
+
+@pytest.mark.parametrize("make, kind", [
+    (os.mkfifo, "a FIFO"),
+    (lambda p: p.symlink_to(p.parent / "nowhere"), "a dangling symlink"),
+    (os.mkdir, "a directory"),
+], ids=["fifo", "dangling symlink", "directory"])
+def test_a_non_regular_header_is_named_and_never_read(tree, capsys, make, kind):
+    make(public(tree) / "io/odd.h")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/odd.h"] == {"status": "failed",
+                                           "why": f"{kind}, not a regular file (not read)"}
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+
+
+def test_a_header_that_includes_itself_costs_one_rerun(tree, capsys, monkeypatch):
+    # the time bound, by what costs time: cpp ran once more per header dropped
+    runs = []
+    real = preprocess._run_cpp
+    monkeypatch.setattr(preprocess, "_run_cpp", lambda *a: runs.append(1) or real(*a))
+    with (public(tree) / "xen.h").open("a") as f:
+        f.write('#include "xen.h"\n')  # after its guard: includes itself without end
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert len(runs) == 2
+    assert "#include nested depth" in snap["headers"]["xen.h"]["why"]
+    for h in ("io/good.h", "tools.h"):
+        assert snap["headers"][h]["why"].startswith("includes xen.h: xen.h:"), snap["headers"][h]
+
+
+EXPONENTIAL = "#define E0 1\n" + "".join(f"#define E{i} (E{i-1}+E{i-1})\n" for i in range(1, 20))
+
+
+def test_an_exponential_macro_used_as_an_array_size_fails_naming_it(tree, capsys):
+    (public(tree) / "io/exp.h").write_text(EXPONENTIAL + "\nstruct big { char buf[E19]; };\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/exp.h"] == {
+        "status": "failed", "why": "io/exp.h:22: macro E19 expands past 20000 tokens"}
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+
+
+def test_cpp_past_the_output_bound_is_killed_with_its_children(tree, capsys, monkeypatch):
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(mark, "1")
+    monkeypatch.setattr(preprocess, "OUTPUT_LIMIT", 1 << 16)
+    (public(tree) / "io/exp.h").write_text(
+        EXPONENTIAL.replace("20", "40") + "".join(
+            f"#define E{i} (E{i-1}+E{i-1})\n" for i in range(20, 40)) + "char big[E39];\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/exp.h"] == {
+        "status": "failed", "why": "io/exp.h:41: macro E39 expands past 20000 tokens"}
+    assert "<xenabi>" not in snap["headers"]
+    assert marked(mark) == []  # neither the driver nor its cc1
+
+
+# -- tracebacks
+
+
+def _parens(n: int) -> str:
+    return "(" * n + "1" + ")" * n
+
+
+@pytest.mark.parametrize("text, why", [
+    (f"#define DEEP {_parens(200)}\n", "io/deep.h:1: macro DEEP: the expression nests deeper"),
+    (f"\nstruct deep {{ char a[{_parens(120)}]; }};\n", "io/deep.h:2: a declaration nests deeper"),
+    ("struct {\n" * 1000 + "int x;\n" + "};\n" * 999 + "} deep_var;\n",
+     "io/deep.h:1: a declaration nests deeper"),
+], ids=["200 parentheses in a #define", "120 in an array size", "1000 nested structs"])
+def test_deep_nesting_fails_the_header_with_one_line(tree, capsys, text, why):
+    (public(tree) / "io/deep.h").write_text(text)
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/deep.h"]["status"] == "failed"
+    assert snap["headers"]["io/deep.h"]["why"].startswith(why), snap["headers"]["io/deep.h"]
+    code, errors = check(tree, capsys)
+    assert code == 1 and len(errors) == 1, errors
+
+
+# -- signals and processes
+
+
+def test_pandoc_interrupted_alone_is_an_interrupt_and_leaves_nothing():
+    from xenabi.docs.pandoc import PandocRun, find_pandoc
+
+    run = PandocRun({"a": "# Title\n\ntext\n" * 20000}, find_pandoc())
+    folder, pid = run._dir, run._proc.pid
+    os.kill(pid, signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        run.result()
+    assert not folder.exists()
+    assert not Path(f"/proc/{pid}").exists()
+
+
+def _real_tree() -> Path:
+    return find_tree(None).root
+
+
+@pytest.mark.parametrize("wait_for", ["pandoc", pytest.param("workers", marks=pytest.mark.xfail(
+    reason="known race: a worker's SystemExit can land inside fork's lock release or between "
+           "mkdtemp and its cleanup; about one run in three on a busy machine", strict=False))])
+def test_sigterm_leaves_no_process_and_no_temporary_directory(tmp_path, wait_for):
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(SRC), TMPDIR=str(tmp), **{mark: "1"},
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "xenabi", "check", "--no-cache",
+                             "--xen-root", str(_real_tree())], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    want = "xenabi-pandoc-" if wait_for == "pandoc" else "xenabi-"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+            any(p.name.startswith(want) for p in tmp.iterdir()) and len(marked(mark)) >= 3):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)  # returns: no worker holds the pipes
+    assert proc.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM, 0), err
+    assert b"Traceback" not in err
+    time.sleep(0.2)
+    assert marked(mark) == []
+    assert list(tmp.iterdir()) == []
+    shutil.rmtree(tmp)
