@@ -60,6 +60,7 @@ EXPANSION_LIMIT = 20000
 #: the address space cpp may use (it needs some tens of MB for a whole tree)
 CPP_MEMORY = 512 << 20
 _OUTPUT_BOUND = "cpp output past the bound"
+_MISSING = re.compile(r"(/.+): No such file or directory$")
 _XENABI = "<xenabi>"  #: the file xenabi's own cpp errors name
 
 
@@ -354,11 +355,16 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
     for h in include:
         tree.read(h)  # unusable input (non-UTF-8) stops here, before anything is written
     graph: Callable[[str], set[str]] | None = None
+    # every pass's: a header left out for reading one is still judged by what it read
+    outside: set[str] = set()
     while True:
         source = "".join(f'#include "{h}"\n' for h in include)
         out, err = _run_cpp(cmd, source, work)
         scan = _scan(out, public, inside)
         troubles = {**scan.troubles, **_troubles(err, public)}
+        # an absolute include that is not there: its coming would change the answer
+        outside |= scan.outside | {m.group(1) for _, _, why in troubles.values()
+                                   if (m := _MISSING.match(why))}
         rel, line = scan.end
         if _XENABI in troubles and (scan.troubles or rel is not None):
             # cut off (the output bound, the memory bound, the timeout): where the output
@@ -390,7 +396,7 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
             status[h] = HeaderStatus(Status.PARSED, via=context)
     return Unit(target, view, version, "\n".join(scan.lines), scan.macros, status, scan.via,
                 public, {h: frozenset(t) for h, t in scan.reached_by.items()},
-                tuple(sorted(scan.outside)))
+                tuple(sorted(outside)))
 
 
 _QUOTE_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]+)"', re.M)
