@@ -452,12 +452,14 @@ def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c
         m = None
         for m in _MARKER.finditer(text, 0, body.start() if body else len(text)):
             pass
-        file, line = ("<unit>", "0") if m is None else (m.group(2)[1:-1], str(
-            int(m.group(1)) + text.count("\n", text.index("\n", m.end()) + 1,
-                                         body.start() if body else m.end())))
-        prefix = public_dir.rstrip("/") + "/"
-        file = file[len(prefix):] if file.startswith(prefix) else file
-        raise _TooDeep(f"{file}:{line}", "a declaration nests deeper than xenabi parses "
+        where: Coord | str = "<unit>"
+        if m is not None:
+            file = m.group(2)[1:-1]
+            prefix = public_dir.rstrip("/") + "/"
+            where = Coord(file[len(prefix):] if file.startswith(prefix) else file,
+                          int(m.group(1)) + text.count("\n", text.index("\n", m.end()) + 1,
+                                                       body.start() if body else m.end()))
+        raise _TooDeep(where, "a declaration nests deeper than xenabi parses "
                        "(Python's recursion limit)") from None
     except c_parser.ParseError as e:
         m = _ERROR_AT.match(str(e))
