@@ -34,8 +34,8 @@ def nothing_computed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run that computes anything fails the test: the output is checked first."""
     def computed(*a: object, **k: object) -> None:
         raise AssertionError("computed before the output path was checked")
-    for module in (run, snapshot, dump):  # imported above, so each has the real one
-        monkeypatch.setattr(module, "snapshots", computed)
+    for module, name in ((run, "snapshots"), (snapshot, "snapshot_texts"), (dump, "snapshots")):
+        monkeypatch.setattr(module, name, computed)  # imported above: each has the real one
 
 
 COMMANDS = [["check"], ["snapshot"], ["dump", "--arch", "x86_64"]]

@@ -19,7 +19,7 @@ from xenabi.check import (Report, default_waivers, finding_from_json, findings, 
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Snapshot
 from xenabi.rules import REGISTRY, read_docs_early, runnable
-from xenabi.snapshot import take_all
+from xenabi.snapshot import take_all, take_all_texts
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
@@ -34,6 +34,14 @@ def snapshots(tree: XenTree, arches: Iterable[str] | None = None,
     """The snapshots of ``tree`` for every target and view asked for (default: all)."""
     return take_all(tree, arches, views, interface_version=interface_version,
                     use_cache=use_cache, reads=reads)
+
+
+def snapshot_texts(tree: XenTree, arches: Iterable[str] | None = None,
+                   views: Iterable[str] | None = None, *, use_cache: bool = True
+                   ) -> dict[tuple[str, str], str]:
+    """Like :func:`snapshots`, each as its body's sorted JSON (what ``xenabi snapshot``
+    writes): a cached body's text is used as it is, never decoded."""
+    return take_all_texts(tree, arches, views, use_cache=use_cache)
 
 
 def choose_waivers(tree: XenTree, file: str | None = None, none: bool = False,

@@ -10,6 +10,7 @@ code make the key; files read from outside the tree are checked on each read).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from xenabi.layout import Layouter
 
 _V = TypeVar("_V")
+V = TypeVar("V")
 
 
 def _public(file: str) -> bool:
@@ -183,12 +185,27 @@ def _key(tree: XenTree, arch: str, view: str, version: int | None) -> str:
     return _cache.key("snapshot", tree.fingerprint, arch, view, str(version))
 
 
+def _entry(snap: Snapshot) -> dict[str, str]:
+    """A snapshot as the cache keeps it: its body's text, and that text's digest."""
+    text = body_text(snap)
+    return {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def _text(data: object) -> str | None:
+    """A cached body's text, whole (its digest matches), for output as it is: decoding
+    and encoding it again would cost several times the rest of a warm run."""
+    if not isinstance(data, dict) or not isinstance(text := data.get("text"), str):
+        return None
+    return text if hashlib.sha256(text.encode()).hexdigest() == data.get("sha256") else None
+
+
 def _valid(arch: str, view: str) -> Callable[[object], Snapshot | None]:
     def valid(data: object) -> Snapshot | None:
-        if not isinstance(data, dict):
+        text = _text(data)
+        if text is None:
             return None
-        snap = _from_body(data, arch, view)
-        return snap if _cache.conforms(snap) else None
+        # Snapshot.from_json checks the type of every value it reads
+        return _from_body(json.loads(text), arch, view)
     return valid
 
 
@@ -222,7 +239,7 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
         return hit
     outside: set[str] = set()
     snap = compute(tree, arch, view, interface_version, batch, outside)
-    store.put("snapshot", k, snap.body(), _cache.dependencies(outside))
+    store.put("snapshot", k, _entry(snap), _cache.dependencies(outside))
     if reads is not None:
         reads.update(outside)
     return snap
@@ -265,11 +282,13 @@ def _pairs(arches: Iterable[str] | None, views: Iterable[str] | None) -> list[tu
 
 
 def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
-            use_cache: bool, reads: set[str]) -> dict[tuple[str, str], Snapshot]:
+            use_cache: bool, reads: set[str],
+            read: Callable[[str, str], Callable[[object], V | None]]) -> dict[tuple[str, str], V]:
+    """What the cache holds of ``pairs``, as ``read(arch, view)`` reads an entry."""
     store = _cache.Cache(use_cache)
     out = {}
     for a, v in pairs:
-        hit = store.get("snapshot", _key(tree, a, v, interface_version), _valid(a, v), reads)
+        hit = store.get("snapshot", _key(tree, a, v, interface_version), read(a, v), reads)
         if hit is not None:
             out[(a, v)] = hit
     return out
@@ -316,7 +335,7 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
     pairs = _pairs(arches, views)
     reads = reads if reads is not None else set()
     # cached ones are read here: a worker pool would cost more than they do
-    out = _cached(tree, pairs, interface_version, use_cache, reads)
+    out = _cached(tree, pairs, interface_version, use_cache, reads, _valid)
     out.update(_compute_all(tree, [p for p in pairs if p not in out], interface_version,
                             use_cache, jobs, reads))
     return {p: out[p] for p in pairs}
@@ -325,7 +344,10 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
 def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
                    views: Iterable[str] | None = None, *, interface_version: int | None = None,
                    use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
-    """Like :func:`take_all`, as :func:`body_text`."""
-    snaps = take_all(tree, arches, views, interface_version=interface_version,
-                     use_cache=use_cache, jobs=jobs)
-    return {p: body_text(snap) for p, snap in snaps.items()}
+    """Like :func:`take_all`, as :func:`body_text`: a cached body's text is used as it is."""
+    pairs = _pairs(arches, views)
+    out = _cached(tree, pairs, interface_version, use_cache, set(), lambda _a, _v: _text)
+    computed = _compute_all(tree, [p for p in pairs if p not in out], interface_version,
+                            use_cache, jobs, set())
+    out.update({p: body_text(snap) for p, snap in computed.items()})
+    return {p: out[p] for p in pairs}

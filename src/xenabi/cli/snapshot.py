@@ -6,8 +6,7 @@ import argparse
 
 from xenabi.cli.output import check_target, emit, to_json
 from xenabi.model import SNAPSHOT_SCHEMA
-from xenabi.run import snapshots
-from xenabi.snapshot import body_text
+from xenabi.run import snapshot_texts
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import find_tree
 
@@ -28,11 +27,11 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def execute(args: argparse.Namespace) -> int:
     check_target(args.output)
     tree = find_tree(args.xen_root)
-    snaps = snapshots(tree, args.arch, args.view, use_cache=not args.no_cache)
+    texts = snapshot_texts(tree, args.arch, args.view, use_cache=not args.no_cache)
     # composed from each snapshot's body (sorted JSON): the keys come out sorted as
     # one to_json of the whole would sort them
     views: dict[str, list[str]] = {}
-    for (arch, view), text in sorted((p, body_text(s)) for p, s in snaps.items()):
+    for (arch, view), text in sorted(texts.items()):
         views.setdefault(arch, []).append(f'"{view}": {text}')
     targets = ", ".join(f'"{arch}": {{{", ".join(vs)}}}' for arch, vs in views.items())
     about = to_json({"kind": tree.kind, "root": str(tree.root), "fingerprint": tree.fingerprint})
