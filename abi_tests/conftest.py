@@ -41,6 +41,21 @@ def installed_tree() -> XenTree:
 
 
 @pytest.fixture(scope="session")
+def xen_420_tree() -> XenTree:
+    """``headers/xen-4.20`` (Debian 13's libxen-dev, from scripts/provision): the young
+    ports' headers; a failure in CI if missing, a skip elsewhere."""
+    from xenabi.tree import open_tree, project_headers_dir
+
+    path = (project_headers_dir() or Path("headers")) / "xen-4.20"
+    if not (path / "xen.h").is_file():
+        reason = f"{path}: not provisioned (scripts/provision)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI must have it: see .ci/run)", pytrace=False)
+        pytest.skip(reason)
+    return open_tree(path)
+
+
+@pytest.fixture(scope="session")
 def oracle_counts(request: pytest.FixtureRequest) -> dict[tuple[str, str, str], dict[str, int]]:
     """Where a test records what it compared: ``oracle_counts[layout, arch, view][what] = n``."""
     return request.config.stash.setdefault(_COUNTS, {})
@@ -53,4 +68,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("compared with the clang oracle")
     for (layout, arch, view), c in sorted(counts.items()):
         terminalreporter.write_line(
-            f"{layout:9} {arch:6} {view:5}: " + ", ".join(f"{n} {what}" for what, n in c.items()))
+            f"{layout:9} {arch:7} {view:5}: " + ", ".join(f"{n} {what}" for what, n in c.items()))

@@ -23,7 +23,7 @@ from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
                           TypedefLayout, spell)
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import TARGETS, VIEWS, choose
 from xenabi.tree import XenTree
 
 # The pipeline's modules (pycparser among them) are imported where a snapshot is
@@ -139,7 +139,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             records = dict(record_layouts(api, conv.layouter, batch))
             constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
-            header = e.where.split(":")[0]
+            header = os.path.normpath(e.where.split(":")[0])  # hvm/../arch-ppc.h
             if header not in unit.headers:
                 raise UsageError(f"{e}") from None
             top = unit.tops.get(header, header)
@@ -208,6 +208,7 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
          use_cache: bool = True, batch: Batch | None = None) -> Snapshot:
     """The snapshot of one target and view, from the cache when it has it."""
     _check_names([(arch, view)])
+    choose(tree.headers, [arch])
     path = _cache_path(tree, arch, view, interface_version) if use_cache else None
     if path is not None and path.is_file():
         return _from_body(path.read_text(), arch, view)
@@ -244,9 +245,10 @@ def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, st
     return batches
 
 
-def _pairs(arches: Iterable[str] | None, views: Iterable[str] | None) -> list[tuple[str, str]]:
-    pairs = [(a, v) for a in (arches or TARGETS) for v in (views or VIEWS)]
-    _check_names(pairs)
+def _pairs(tree: XenTree, arches: Iterable[str] | None,
+           views: Iterable[str] | None) -> list[tuple[str, str]]:
+    _check_names((a, v) for a in arches or () for v in views or VIEWS)
+    pairs = [(a, v) for a in choose(tree.headers, arches) for v in (views or VIEWS)]
     return pairs
 
 
@@ -285,7 +287,7 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
              views: Iterable[str] | None = None, *, interface_version: int | None = None,
              use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], Snapshot]:
     """Snapshots of every (arch, view) asked for, computed in parallel."""
-    pairs = _pairs(arches, views)
+    pairs = _pairs(tree, arches, views)
     # cached ones are read here: a worker pool would cost more than they do
     cached = _cached_texts(tree, pairs, interface_version) if use_cache else {}
     out = {p: _from_body(text, *p) for p, text in cached.items()}
@@ -298,7 +300,7 @@ def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
                    views: Iterable[str] | None = None, *, interface_version: int | None = None,
                    use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
     """Like :func:`take_all`, as :func:`body_text`: cached snapshots are never decoded."""
-    pairs = _pairs(arches, views)
+    pairs = _pairs(tree, arches, views)
     out = _cached_texts(tree, pairs, interface_version) if use_cache else {}
     computed = _compute_all(tree, [p for p in pairs if p not in out], interface_version,
                             use_cache, jobs)

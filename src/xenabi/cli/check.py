@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 
 from xenabi.model import Severity
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import TARGETS, VIEWS, choose
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = sub.add_parser("check", help="check a tree's public ABI against itself (exit 0/1/2)")
     add_tree_options(p)
     p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
+                   help="only this target (repeatable; default: every target the tree has)")
     p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
                    help="only this view (repeatable; default: tools and guest)")
     p.add_argument("--rule", action="append", metavar="RULE",
@@ -78,7 +78,7 @@ def execute(args: argparse.Namespace) -> int:
         raise UsageError("--xen-release picks the shipped waivers: it excludes --waivers "
                          "and --no-waivers")
     waivers = () if args.no_waivers else default_waivers(tree, args.waivers, args.xen_release)
-    arches = tuple(args.arch or TARGETS)
+    arches = choose(tree.headers, args.arch)
     views = tuple(args.view or VIEWS)
     rules, not_run = runnable(tree, args.rule or REGISTRY)
     cached = None if args.no_cache else cache_path(tree, arches, views, rules)
