@@ -35,8 +35,9 @@ class Target:
     zero_width_bitfield_aligns_record: bool
     #: AAPCS: an unnamed bitfield's declared type raises the record's alignment; SysV: it does not
     unnamed_bitfield_aligns_record: bool
-    #: the public header whose presence says a tree has this port (4.17 has no arch-riscv.h)
-    marker: str
+    #: the public header whose presence says a tree has this port (4.17 has no
+    #: arch-riscv.h); None: every tree has it (x86 and arm, since Xen's first releases)
+    marker: str | None = None
     #: headers of this family meant for a sibling target (arch-x86/xen.h picks its
     #: 32- or 64-bit half by target; the other half redefines the same records)
     sibling_headers: tuple[str, ...] = ()
@@ -91,27 +92,23 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            _predefines(4, __i386__="1", __i386="1"),
            _scalars(long=4, llong_align=4, double_align=4, ldouble=(12, 4), pointer=4),
            char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, marker="arch-x86_32.h",
-           sibling_headers=("arch-x86/xen-x86_64.h",)),
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_64.h",)),
     Target("x86_64", "x86_64-linux-gnu", "x86", _X86,
            _predefines(8, __x86_64__="1", __x86_64="1", __amd64__="1", __amd64="1"),
-           _LP64,
-           char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, marker="arch-x86_64.h",
-           sibling_headers=("arch-x86/xen-x86_32.h",)),
+           _LP64, char_signed=True, zero_width_bitfield_aligns_record=False,
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_32.h",)),
     Target("arm32", "arm-linux-gnueabihf", "arm", _ARM,
            _predefines(4, __arm__="1", __ARM_EABI__="1", __ARMEL__="1", __ARM_ARCH="7",
                        __ARM_PCS_VFP="1", __CHAR_UNSIGNED__="1"),
            _scalars(long=4, llong_align=8, double_align=8, ldouble=(8, 8), pointer=4),
            char_signed=False, zero_width_bitfield_aligns_record=True,
-           unnamed_bitfield_aligns_record=True, marker="arch-arm.h"),
+           unnamed_bitfield_aligns_record=True),
     Target("arm64", "aarch64-linux-gnu", "arm", _ARM,
            _predefines(8, __aarch64__="1", __AARCH64EL__="1", __CHAR_UNSIGNED__="1"),
-           _LP64,
-           char_signed=False, zero_width_bitfield_aligns_record=True,
-           unnamed_bitfield_aligns_record=True, marker="arch-arm.h"),
+           _LP64, char_signed=False, zero_width_bitfield_aligns_record=True,
+           unnamed_bitfield_aligns_record=True),
     # RISC-V and 64-bit little-endian PowerPC (ELFv2): LP64, unsigned char, 16-byte
-    # long double, SysV bitfields (Xen's docs/misra/C-language-toolchain.rst agrees)
+    # long double, SysV bitfields
     Target("riscv64", "riscv64-linux-gnu", "riscv", ("arch-riscv.h",),
            _predefines(8, __riscv="1", __riscv_xlen="64", __LITTLE_ENDIAN__="1",
                        __CHAR_UNSIGNED__="1"),
@@ -130,7 +127,7 @@ VIEWS: tuple[str, ...] = ("tools", "guest")
 
 def tree_arches(headers: Collection[str]) -> tuple[str, ...]:
     """The targets a tree's public headers have (``headers``: relative to public/)."""
-    return tuple(name for name, t in TARGETS.items() if t.marker in headers)
+    return tuple(name for name, t in TARGETS.items() if t.marker is None or t.marker in headers)
 
 
 def choose(headers: Collection[str], asked: Iterable[str] | None) -> tuple[str, ...]:
