@@ -27,17 +27,32 @@ INSTALLED = Path("/usr/include/xen")
 _COUNTS = pytest.StashKey[dict[tuple[str, str, str], dict[str, int]]]()
 
 
-@pytest.fixture(scope="session")
-def installed_tree() -> XenTree:
-    """``/usr/include/xen`` (libxen-dev): a failure in CI if missing, a skip elsewhere."""
+def _real_tree(path: Path, reason: str) -> XenTree:
+    """The real tree at ``path``: a failure in CI if missing, a skip elsewhere."""
     from xenabi.tree import open_tree
 
-    if not (INSTALLED / "xen.h").is_file():
-        reason = f"{INSTALLED}: no installed Xen headers (Debian package libxen-dev)"
+    if not (path / "xen.h").is_file():
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI must have it: see .ci/run)", pytrace=False)
         pytest.skip(reason)
-    return open_tree(INSTALLED)
+    return open_tree(path)
+
+
+@pytest.fixture(scope="session")
+def installed_tree() -> XenTree:
+    """``/usr/include/xen`` (libxen-dev)."""
+    return _real_tree(INSTALLED, f"{INSTALLED}: no installed Xen headers "
+                                 "(Debian package libxen-dev)")
+
+
+@pytest.fixture(scope="session")
+def xen_420_tree() -> XenTree:
+    """``headers/xen-4.20`` (Debian 13's libxen-dev, from scripts/provision): the young
+    ports' headers."""
+    from xenabi.tree import project_headers_dir
+
+    path = (project_headers_dir() or Path("headers")) / "xen-4.20"
+    return _real_tree(path, f"{path}: not provisioned (scripts/provision)")
 
 
 @pytest.fixture(scope="session")
@@ -53,4 +68,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("compared with the clang oracle")
     for (layout, arch, view), c in sorted(counts.items()):
         terminalreporter.write_line(
-            f"{layout:9} {arch:6} {view:5}: " + ", ".join(f"{n} {what}" for what, n in c.items()))
+            f"{layout:9} {arch:7} {view:5}: " + ", ".join(f"{n} {what}" for what, n in c.items()))

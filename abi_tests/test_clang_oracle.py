@@ -1,8 +1,9 @@
 """xenabi's snapshots against clang: every record, field, constant and header clang sees.
 
 For every target and view, on the tree under test (``xen_tree``: the source
-tree by default) and on Debian's installed layout (``/usr/include/xen``),
-the snapshot is compared with :func:`tests.oracle.clang.tree_oracle`, which
+tree by default), on Debian's installed layout (``/usr/include/xen``) and on
+Debian 13's 4.20 headers (``headers/xen-4.20``, where riscv64 and ppc64 are;
+a tree's cases are the targets it has), the snapshot is compared with :func:`tests.oracle.clang.tree_oracle`, which
 compiles the raw headers with clang and shares nothing with xenabi. The
 count runs over the oracle's enumeration (DESIGN.md, "Oracles"): a record,
 field or constant clang has and the snapshot lacks is a disagreement; what
@@ -16,25 +17,51 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from tests.oracle.clang import Oracle, tree_oracle
 from xenabi.model import RecordLayout, Snapshot, Status, spell
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import TARGETS, VIEWS, tree_arches
 from xenabi.tree import XenTree
 
 #: what libxen-dev installs beside the public headers (DESIGN.md, "Real Xen
 #: trees"): Linux driver and libxc interfaces, no part of the public ABI
 NOT_PUBLIC = ("evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h", "sys/", "foreign/")
 
-LAYOUTS = ("tree", "installed")
-CASES = [(layout, arch, view) for layout in LAYOUTS for arch in TARGETS for view in VIEWS]
+#: layout -> the fixture of its tree (and ``<fixture>_snapshots`` of its snapshots)
+LAYOUTS = {"tree": "xen_tree", "installed": "installed_tree", "xen-4.20": "xen_420_tree"}
+
+
+def _layout_arches(config: pytest.Config, layout: str) -> tuple[str, ...]:
+    """The targets a layout's tree has; all of them when the tree is not there (its
+    fixture then says why)."""
+    from xenabi.errors import UsageError
+    from xenabi.tree import find_tree, open_tree, project_headers_dir
+
+    try:
+        if layout == "tree":
+            tree = find_tree(config.getoption("--xen-root"))
+        elif layout == "installed":
+            tree = open_tree("/usr/include/xen")
+        else:
+            tree = open_tree((project_headers_dir() or Path("headers")) / "xen-4.20")
+    except UsageError:
+        return tuple(TARGETS)
+    return tree_arches(tree.headers)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "case" in metafunc.fixturenames:
+        cases = [(layout, arch, view) for layout in LAYOUTS
+                 for arch in _layout_arches(metafunc.config, layout) for view in VIEWS]
+        metafunc.parametrize("case", cases, ids=["-".join(c) for c in cases], indirect=True)
 
 
 @dataclass(frozen=True)
 class Case:
-    layout: str  #: ``tree`` (the tree under test) or ``installed``
+    layout: str  #: ``tree`` (the tree under test), ``installed`` or ``xen-4.20``
     arch: str
     view: str
     snapshot: Snapshot
@@ -46,24 +73,32 @@ class Case:
 
 
 @pytest.fixture(scope="session")
-def installed_snapshots(installed_tree: XenTree, xen_arches: tuple[str, ...]
+def installed_snapshots(installed_tree: XenTree, request: pytest.FixtureRequest
                         ) -> dict[tuple[str, str], Snapshot]:
-    from xenabi.snapshot import take_all
+    from xenabi.run import snapshots
 
-    return take_all(installed_tree, xen_arches)
+    return snapshots(installed_tree, request.config.getoption("xen_arch"))
 
 
-@pytest.fixture(params=CASES, ids=["-".join(c) for c in CASES])
-def case(request: pytest.FixtureRequest, xen_arches: tuple[str, ...]) -> Case:
+@pytest.fixture(scope="session")
+def xen_420_snapshots(xen_420_tree: XenTree, request: pytest.FixtureRequest
+                      ) -> dict[tuple[str, str], Snapshot]:
+    from xenabi.run import snapshots
+
+    chosen = request.config.getoption("xen_arch")
+    return snapshots(xen_420_tree, [a for a in chosen or () if a in
+                                    tree_arches(xen_420_tree.headers)] or None)
+
+
+@pytest.fixture
+def case(request: pytest.FixtureRequest) -> Case:
     layout, arch, view = request.param
-    if arch not in xen_arches:
+    chosen = request.config.getoption("xen_arch")
+    if chosen and arch not in chosen:
         pytest.skip(f"{arch} not chosen with --xen-arch")
-    if layout == "tree":
-        tree: XenTree = request.getfixturevalue("xen_tree")
-        snapshots = request.getfixturevalue("xen_snapshots")
-    else:
-        tree = request.getfixturevalue("installed_tree")
-        snapshots = request.getfixturevalue("installed_snapshots")
+    tree: XenTree = request.getfixturevalue(LAYOUTS[layout])
+    snapshots = request.getfixturevalue("xen_snapshots" if layout == "tree"
+                                        else LAYOUTS[layout].replace("_tree", "_snapshots"))
     exclude = NOT_PUBLIC if tree.kind == "installed" else ()
     oracle = tree_oracle(tree.public, TARGETS[arch].clang_triple, view, exclude=exclude)
     return Case(layout, arch, view, snapshots[arch, view], oracle)

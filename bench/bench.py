@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xenabi.targets import TARGETS, VIEWS, Target
+from xenabi.targets import TARGETS, VIEWS, Target, tree_arches
 from xenabi.tree import XenTree, find_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +74,8 @@ def commands(tree: XenTree, clang_units: dict[str, Path]) -> list[Command]:
     """What is timed; adding a command is adding a line."""
     x = (sys.executable, "-m", "xenabi")
     tree_args = ("--xen-root", str(tree.root), "-o", os.devnull)
-    dumps = [("dump", *tree_args, "--arch", a, "--view", v) for a in TARGETS for v in VIEWS]
+    dumps = [("dump", *tree_args, "--arch", a, "--view", v) for a in tree_arches(tree.headers)
+             for v in VIEWS]
     out = [
         Command("snapshot cold", ((*x, "snapshot", *tree_args, "--no-cache"),)),
         Command("snapshot warm", ((*x, "snapshot", *tree_args),), warm=True),
@@ -128,7 +129,7 @@ def clang_units(tree: XenTree, workdir: Path) -> dict[str, Path]:
     for name, text in _STANDINS.items():
         (workdir / name).write_text(text)
     units = {}
-    for target in TARGETS.values():
+    for target in (TARGETS[a] for a in tree_arches(tree.headers)):
         headers = sorted((h for h in tree.headers if not tree.is_extra(h) and (
             not h.startswith("arch-") or any(h == a or h.startswith(a + "/")
                                              for a in target.arch_headers))),
@@ -240,8 +241,8 @@ def profile(tree: XenTree) -> None:
     from xenabi.snapshot import take_all
 
     families: dict[str, list[str]] = {}
-    for t in TARGETS.values():
-        families.setdefault(t.arch_family, []).append(t.name)
+    for a in tree_arches(tree.headers):
+        families.setdefault(TARGETS[a].arch_family, []).append(a)
     prof = cProfile.Profile()
     for family, arches in families.items():
         start = time.process_time()

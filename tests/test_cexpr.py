@@ -82,7 +82,10 @@ def size(ilp32: int, lp64: int | None = None) -> dict[str, Outcome]:
 
 
 def each(x86_32: Outcome, x86_64: Outcome, arm32: Outcome, arm64: Outcome) -> dict[str, Outcome]:
-    return {"x86_32": x86_32, "x86_64": x86_64, "arm32": arm32, "arm64": arm64}
+    # riscv64 and ppc64 are LP64 with 8-aligned 64-bit integers and a 16-byte long
+    # double, as arm64 is: every case here gives them arm64's outcome
+    return {"x86_32": x86_32, "x86_64": x86_64, "arm32": arm32, "arm64": arm64,
+            "riscv64": arm64, "ppc64": arm64}
 
 
 # --------------------------------------------------------------------------

@@ -47,7 +47,8 @@ EXPECTED = {
     "size-offset.pandoc": [
         (Form.SIZE, 3, "struct hvm_start_info", None, None, 56, ()),
         (Form.SIZE, 5, "struct hvm_memmap_table_entry", None, None, 24, ("x86_64",)),
-        (Form.SIZE, 7, "struct vcpu_info", None, None, 64, ("x86_64", "arm64")),
+        (Form.SIZE, 7, "struct vcpu_info", None, None, 64,
+         ("x86_64", "arm64", "riscv64", "ppc64")),
         (Form.OFFSET, 9, "hvm_start_info.rsdp_paddr", None, None, 48, ()),
         (Form.OFFSET, 11, "flags", "struct hvm_start_info", None, 8, ()),
     ],

@@ -142,7 +142,17 @@ def test_record_layouts_reports_clangs_errors() -> None:
 
 
 def _oracle(arch: str, view: str) -> Oracle:
-    return tree_oracle(_source_tree() / "xen/include/public", TRIPLES[arch], view)
+    """The oracle of the 4.17 tree; of headers/xen-4.20 for a port 4.17 lacks."""
+    public = _source_tree() / "xen/include/public"
+    marker = TARGETS[arch].marker
+    if marker is not None and not (public / marker).is_file():
+        public = REPO / "headers" / "xen-4.20"
+        if not (public / marker).is_file():
+            msg = f"{public}: no {marker} (run scripts/provision)"
+            if os.environ.get("CI"):
+                pytest.fail(msg)
+            pytest.skip(msg)
+    return tree_oracle(public, TRIPLES[arch], view)
 
 
 def test_tree_oracle_on_designs_worked_example() -> None:
@@ -222,7 +232,9 @@ def test_tree_oracle_agrees_with_compiler(compiler: str, view: str) -> None:
     assert run.returncode == 0 and not failures, (
         f"{len(failures)} facts of the oracle disagree with {compiler}:\n"
         + "\n".join(failures[:40] or run.stderr.splitlines()[:40]))
-    assert len(o.records) > 500 and len(o.constants) > 1000  # the check checked something
+    # the check checked something (ppc64's guest view on 4.20 stops at arch-ppc.h: 35 records)
+    records, constants = (30, 300) if TARGETS[arch].young else (500, 1000)
+    assert len(o.records) > records and len(o.constants) > constants
 
 
 def test_reference_size_agrees_with_oracle() -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from xenabi import waivers as waivers_mod
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot, Status
+from xenabi.portgap import is_gap, port_gaps
 from xenabi.rules import REGISTRY, Context, run_rules
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
@@ -65,7 +66,7 @@ def header_failures(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]
     out = []
     for (arch, view), snap in snapshots.items():
         for header, st in snap.headers.items():
-            if st.status is not Status.FAILED:
+            if st.status is not Status.FAILED or is_gap(arch, st):
                 continue
             why = st.why or "cannot be read"
             line, message = (st.coord.line, why) if st.coord and st.coord.file == header else (
@@ -109,6 +110,7 @@ def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
     chosen = tuple(rules) if rules is not None else tuple(REGISTRY)
     raw = run_rules(Context(tree, snapshots, use_cache, docs), only=chosen)
     raw.extend(header_failures(tree, snapshots))
+    raw.extend(port_gaps(tree, snapshots))
     return merge(raw)
 
 

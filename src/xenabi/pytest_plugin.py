@@ -28,7 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--xen-base", metavar="DIR",
                     help="a base tree to compare with (for the diff gate's tests)")
     group.addoption("--xen-arch", action="append", metavar="ARCH", dest="xen_arch",
-                    help="only this target (repeatable; default: x86_32 x86_64 arm32 arm64)")
+                    help="only this target (repeatable; default: every target the tree has)")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -86,16 +86,20 @@ def xen_tree(request: pytest.FixtureRequest) -> XenTree:
 
 
 @pytest.fixture(scope="session")
-def xen_arches(request: pytest.FixtureRequest) -> tuple[str, ...]:
-    """The targets chosen with ``--xen-arch`` (default: all four)."""
-    from xenabi.targets import TARGETS
+def xen_arches(request: pytest.FixtureRequest, xen_tree: XenTree) -> tuple[str, ...]:
+    """The targets chosen with ``--xen-arch`` (default: every target the tree has)."""
+    from xenabi.errors import UsageError
+    from xenabi.targets import TARGETS, choose
 
-    chosen = request.config.getoption("xen_arch") or list(TARGETS)
-    unknown = [a for a in chosen if a not in TARGETS]
+    chosen = request.config.getoption("xen_arch")
+    unknown = [a for a in chosen or () if a not in TARGETS]
     if unknown:
         raise pytest.UsageError(f"--xen-arch {unknown[0]}: unknown "
                                 f"(known: {', '.join(TARGETS)})")
-    return tuple(chosen)
+    try:
+        return choose(xen_tree.headers, chosen)
+    except UsageError as e:
+        raise pytest.UsageError(str(e)) from None
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from xenabi.errors import UsageError
 from xenabi.model import Finding, Snapshot
 from xenabi.rules import REGISTRY, read_docs_early, runnable
 from xenabi.snapshot import take_all, take_all_texts
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import VIEWS, choose
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
 
@@ -79,7 +79,7 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     if given is not None:
         found = findings(tree, given, ran, use_cache=use_cache)
         return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run)
-    arch_list = tuple(arches or TARGETS)
+    arch_list = choose(tree.headers, arches)
     view_list = tuple(views or VIEWS)
     store = _cache.Cache(use_cache)
     k = _cache.key("findings", inputs_digest(tree), ",".join(arch_list),

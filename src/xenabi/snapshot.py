@@ -25,7 +25,7 @@ from xenabi.errors import HeaderError, UsageError, XenAbiError, exit_on_signal
 from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
                           Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
                           anonymous_key, canonical, spell)
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import TARGETS, VIEWS, choose
 from xenabi.tree import XenTree
 
 # The pipeline's modules (pycparser among them) are imported where a snapshot is
@@ -232,6 +232,7 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
     """The snapshot of one target and view, from the cache when it has it; the files it
     was computed from outside the tree are added to ``reads``."""
     _check_names([(arch, view)])
+    choose(tree.headers, [arch])
     store = _cache.Cache(use_cache)
     k = _key(tree, arch, view, interface_version)
     hit = store.get("snapshot", k, _valid(arch, view), reads)
@@ -275,9 +276,10 @@ def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, st
     return batches
 
 
-def _pairs(arches: Iterable[str] | None, views: Iterable[str] | None) -> list[tuple[str, str]]:
-    pairs = [(a, v) for a in (arches or TARGETS) for v in (views or VIEWS)]
-    _check_names(pairs)
+def _pairs(tree: XenTree, arches: Iterable[str] | None,
+           views: Iterable[str] | None) -> list[tuple[str, str]]:
+    _check_names((a, v) for a in arches or () for v in views or VIEWS)
+    pairs = [(a, v) for a in choose(tree.headers, arches) for v in (views or VIEWS)]
     return pairs
 
 
@@ -332,7 +334,7 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
              reads: set[str] | None = None) -> dict[tuple[str, str], Snapshot]:
     """Snapshots of every (arch, view) asked for, computed in parallel; the files they
     were computed from outside the tree are added to ``reads``."""
-    pairs = _pairs(arches, views)
+    pairs = _pairs(tree, arches, views)
     reads = reads if reads is not None else set()
     # cached ones are read here: a worker pool would cost more than they do
     out = _cached(tree, pairs, interface_version, use_cache, reads, _valid)
@@ -345,7 +347,7 @@ def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
                    views: Iterable[str] | None = None, *, interface_version: int | None = None,
                    use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
     """Like :func:`take_all`, as :func:`body_text`: a cached body's text is used as it is."""
-    pairs = _pairs(arches, views)
+    pairs = _pairs(tree, arches, views)
     out = _cached(tree, pairs, interface_version, use_cache, set(), lambda _a, _v: _text)
     computed = _compute_all(tree, [p for p in pairs if p not in out], interface_version,
                             use_cache, jobs, set())

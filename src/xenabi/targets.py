@@ -8,9 +8,11 @@ The table is checked for consistency when the module is imported.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from xenabi.errors import UsageError
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class ScalarLayout:
 class Target:
     name: str  #: ``x86_32``, as Xen's xen-foreign names it
     clang_triple: str  #: the oracle's ``--target``
-    arch_family: str  #: ``x86`` or ``arm``: which ``arch-*`` headers apply
+    arch_family: str  #: ``x86``, ``arm``, ``riscv``, ``ppc``: which ``arch-*`` headers apply
     arch_headers: tuple[str, ...]  #: public headers (or dirs) of this family, relative to public/
     predefines: Mapping[str, str]  #: what the compiler predefines for this target
     scalars: Mapping[str, ScalarLayout]  #: every C scalar by canonical name, ``pointer`` included
@@ -33,9 +35,14 @@ class Target:
     zero_width_bitfield_aligns_record: bool
     #: AAPCS: an unnamed bitfield's declared type raises the record's alignment; SysV: it does not
     unnamed_bitfield_aligns_record: bool
+    #: the public header whose presence says a tree has this port (4.17 has no
+    #: arch-riscv.h); None: every tree has it (x86 and arm, since Xen's first releases)
+    marker: str | None = None
     #: headers of this family meant for a sibling target (arch-x86/xen.h picks its
     #: 32- or 64-bit half by target; the other half redefines the same records)
     sibling_headers: tuple[str, ...] = ()
+    #: a port whose headers Xen's own build never compiles: what fails is a port gap
+    young: bool = False
 
     @property
     def pointer(self) -> ScalarLayout:
@@ -78,6 +85,7 @@ def _predefines(long: int, **arch: str) -> Mapping[str, str]:
 
 _X86 = ("arch-x86", "arch-x86_32.h", "arch-x86_64.h")
 _ARM = ("arch-arm", "arch-arm.h")
+_LP64 = _scalars(long=8, llong_align=8, double_align=8, ldouble=(16, 16), pointer=8)
 
 TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
     Target("x86_32", "i686-linux-gnu", "x86", _X86,
@@ -87,8 +95,7 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_64.h",)),
     Target("x86_64", "x86_64-linux-gnu", "x86", _X86,
            _predefines(8, __x86_64__="1", __x86_64="1", __amd64__="1", __amd64="1"),
-           _scalars(long=8, llong_align=8, double_align=8, ldouble=(16, 16), pointer=8),
-           char_signed=True, zero_width_bitfield_aligns_record=False,
+           _LP64, char_signed=True, zero_width_bitfield_aligns_record=False,
            unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_32.h",)),
     Target("arm32", "arm-linux-gnueabihf", "arm", _ARM,
            _predefines(4, __arm__="1", __ARM_EABI__="1", __ARMEL__="1", __ARM_ARCH="7",
@@ -98,12 +105,40 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            unnamed_bitfield_aligns_record=True),
     Target("arm64", "aarch64-linux-gnu", "arm", _ARM,
            _predefines(8, __aarch64__="1", __AARCH64EL__="1", __CHAR_UNSIGNED__="1"),
-           _scalars(long=8, llong_align=8, double_align=8, ldouble=(16, 16), pointer=8),
-           char_signed=False, zero_width_bitfield_aligns_record=True,
+           _LP64, char_signed=False, zero_width_bitfield_aligns_record=True,
            unnamed_bitfield_aligns_record=True),
+    # RISC-V and 64-bit little-endian PowerPC (ELFv2): LP64, unsigned char, 16-byte
+    # long double, SysV bitfields
+    Target("riscv64", "riscv64-linux-gnu", "riscv", ("arch-riscv.h",),
+           _predefines(8, __riscv="1", __riscv_xlen="64", __LITTLE_ENDIAN__="1",
+                       __CHAR_UNSIGNED__="1"),
+           _LP64, char_signed=False, zero_width_bitfield_aligns_record=False,
+           unnamed_bitfield_aligns_record=False, marker="arch-riscv.h", young=True),
+    Target("ppc64", "powerpc64le-linux-gnu", "ppc", ("arch-ppc.h",),
+           _predefines(8, __powerpc64__="1", __powerpc__="1", __PPC64__="1", __PPC__="1",
+                       _ARCH_PPC="1", _ARCH_PPC64="1", _CALL_ELF="2", __LITTLE_ENDIAN__="1",
+                       __CHAR_UNSIGNED__="1"),
+           _LP64, char_signed=False, zero_width_bitfield_aligns_record=False,
+           unnamed_bitfield_aligns_record=False, marker="arch-ppc.h", young=True),
 )})
 
 VIEWS: tuple[str, ...] = ("tools", "guest")
+
+
+def tree_arches(headers: Collection[str]) -> tuple[str, ...]:
+    """The targets a tree's public headers have (``headers``: relative to public/)."""
+    return tuple(name for name, t in TARGETS.items() if t.marker is None or t.marker in headers)
+
+
+def choose(headers: Collection[str], asked: Iterable[str] | None) -> tuple[str, ...]:
+    """The targets to run: ``asked``, each of which the tree must have; by default every
+    target the tree has. A target the tree lacks is a :class:`UsageError`."""
+    have = tree_arches(headers)
+    for a in asked or ():
+        if a in TARGETS and a not in have:
+            raise UsageError(f"--arch {a}: this tree has no {TARGETS[a].marker}, so no {a} "
+                             f"port (it has: {' '.join(have)})")
+    return tuple(asked) if asked else have
 
 
 def _validate() -> None:

@@ -28,7 +28,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = sub.add_parser("check", help="check a tree's public ABI against itself (exit 0/1/2)")
     add_tree_options(p)
     p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
+                   help="only this target (repeatable; default: every target the tree has)")
     p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
                    help="only this view (repeatable; default: tools and guest)")
     p.add_argument("--rule", action="append", metavar="RULE",

@@ -21,7 +21,7 @@ Severity, per difference:
   second compat build of the hypercall, or by hand; only ``?`` entries are
   asserted identical, and the ``compat`` rule checks those), **info** when
   xlat.lst marks it ``!`` (translated by design);
-- each architecture agrees with itself but x86 differs from arm: a
+- each architecture agrees with itself but x86 differs from arm (or riscv, ppc): a
   **warning** (no guest crosses architectures, but the record is meant to be
   the same everywhere);
 - only the alignment differs: a **warning** (the record is fine alone, but a
@@ -237,7 +237,9 @@ def judge(key: str, recs: Mapping[str, RecordLayout], known: Known = Known()) ->
         if within:
             return Verdict(Severity.WARNING, f"{key} differs between x86_32 and x86_64, so "
                                              f"Xen's compat layer must translate it: {what}")
-        return Verdict(Severity.WARNING, f"{key} differs between x86 and arm: {what}")
+        fams = list(dict.fromkeys(TARGETS[a].arch_family for a in TARGETS if a in recs))
+        between = ", ".join(fams[:-1]) + f" and {fams[-1]}"
+        return Verdict(Severity.WARNING, f"{key} differs between {between}: {what}")
     aligns = {a: r.align for a, r in recs.items()}
     if len(set(aligns.values())) > 1:
         return Verdict(Severity.WARNING, f"{key} has one layout but its alignment differs: "
