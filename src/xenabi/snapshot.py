@@ -124,20 +124,19 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
 def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
             batch: Batch | None = None) -> Snapshot:
     """One target and view, computed from scratch (what ``batch`` parsed is not parsed again)."""
-    from xenabi.cparse import build_api, parse_unit
+    from xenabi import pipeline
     from xenabi.preprocess import preprocess
 
     batch = batch if batch is not None else Batch()
-    target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         try:
-            conv = parse_unit(unit.text, target, unit.public_dir, batch.parse)
+            parsed = pipeline.parse(unit, batch.parse)
+            api, lay = parsed.api, parsed.layouter
             headers = dict(unit.headers)
-            api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
-            records = dict(record_layouts(api, conv.layouter, batch))
-            constants = _constants(conv, api, headers, batch)
+            records = dict(record_layouts(api, lay, batch))
+            constants = _constants(parsed.conv, api, headers, batch)
         except HeaderError as e:
             header = e.where.split(":")[0]
             if header not in unit.headers:
@@ -148,7 +147,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
                 known[header] = HeaderStatus(Status.FAILED, str(e))
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
-                        dict(_typedef_layouts(api, conv.layouter, batch)), headers)
+                        dict(_typedef_layouts(api, lay, batch)), headers)
     raise AssertionError("a header failed twice")
 
 
@@ -156,8 +155,8 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
 
 
 #: the modules a snapshot depends on: a change to any of them invalidates the cache
-_PIPELINE = ("tree.py", "preprocess.py", "cparse.py", "cexpr.py", "layout.py", "model.py",
-             "targets.py", "snapshot.py")
+_PIPELINE = ("tree.py", "preprocess.py", "cparse.py", "pycparser_ext.py", "cexpr.py", "layout.py",
+             "pipeline.py", "model.py", "targets.py", "snapshot.py")
 
 
 @cache
@@ -270,8 +269,7 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
     else:
         # imported before the workers fork, so that they inherit the modules rather
         # than import them again
-        import xenabi.cparse  # noqa: F401
-        import xenabi.preprocess  # noqa: F401
+        import xenabi.pipeline  # noqa: F401
 
         # the last batch is computed here rather than pickled back from a worker
         with ProcessPoolExecutor(len(work) - 1) as pool:
