@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from xenabi.model import Constant, Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
+from xenabi.rules.registry import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
+from xenabi.rules.registry import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
