@@ -5,6 +5,9 @@ registry and shared code, never another rule module."""
 from xenabi.rules.registry import (INPUTS, REGISTRY, Context, Rule, read_docs_early,  # noqa: F401
                                    rule, run_rules, runnable)
 
+__all__ = ["INPUTS", "REGISTRY", "Context", "Rule", "read_docs_early", "rule", "run_rules",
+           "runnable"]
+
 # The rules, one module per concern: importing a module registers its rules, so this
 # list is the one place a rule is enabled.
 from xenabi.rules import flags, unique, arch, compat, holes, refsize, doc_layout  # noqa: E402,F401

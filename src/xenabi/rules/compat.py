@@ -20,8 +20,8 @@ from posixpath import normpath
 
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
 from xenabi.rules import xlat
-from xenabi.rules.registry import Context, rule
 from xenabi.rules.arch import by_view, differences, record_of, signature
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 RULE = "compat"
