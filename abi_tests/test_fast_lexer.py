@@ -7,7 +7,7 @@ import pytest
 from pycparser.c_lexer import CLexer
 
 from tests.lexkit import declarations, token_stream
-from xenabi.cparse import _Lexer
+from xenabi.pycparser_ext import Lexer
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -19,5 +19,5 @@ def test_fast_lexer_makes_pycparsers_tokens(xen_tree: XenTree, xen_arches: tuple
     if arch not in xen_arches:
         pytest.skip(f"{arch} not asked for (--xen-arch)")
     differ = [decl for decl in declarations(xen_tree, arch, view)
-              if token_stream(_Lexer, decl) != token_stream(CLexer, decl)]
+              if token_stream(Lexer, decl) != token_stream(CLexer, decl)]
     assert not differ, f"{len(differ)} declarations lex differently, first:\n{differ[0]}"

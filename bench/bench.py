@@ -227,7 +227,7 @@ def report(tree: XenTree, times: dict[str, list[tuple[float, float]]]) -> None:
 STAGES = (("cpp", "preprocess.py", "_run_cpp"),
           ("cpp output scan", "preprocess.py", "_scan"),
           ("attribute rewrite", "cparse.py", "rewrite_attributes"),
-          ("split into declarations", "cparse.py", "_located"),
+          ("split into declarations", "cparse.py", "located"),
           ("pycparser parse", "cparse.py", "_parse"),
           ("model (Converter.visit)", "cparse.py", "visit"),
           ("record layouts", "snapshot.py", "record_layouts"),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pycparser.c_lexer import CLexer
 
-from xenabi import cparse
+from xenabi import pipeline
 from xenabi.preprocess import preprocess
 from xenabi.tree import XenTree
 
@@ -27,6 +27,4 @@ def token_stream(lexer: type[CLexer], text: str) -> list[object]:
 
 def declarations(tree: XenTree, arch: str, view: str) -> Iterator[str]:
     """The top-level declarations of a unit, as the parser is given them."""
-    unit = preprocess(tree, arch, view)
-    text, _ = cparse.rewrite_attributes(unit.text)
-    yield from cparse._located(text)
+    yield from pipeline.parser_input(preprocess(tree, arch, view).text)

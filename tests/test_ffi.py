@@ -15,7 +15,7 @@ import pytest
 from tests.ffikit import ClangPlacer, cffi_field, fill, pack
 from tests.layout_cases import CASES
 from tests.oracle.clang import record_layouts
-from xenabi.cparse import parse_text
+from tests.sourcekit import parse_text
 from xenabi.errors import UsageError
 from xenabi.ffi import explicit_ffi, ffi_for, host_arch, plain_ffi, types_of
 from xenabi.preprocess import Unit, preprocess_text

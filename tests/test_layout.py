@@ -12,7 +12,7 @@ import pytest
 
 from tests.layout_cases import CASES
 from tests.oracle.clang import record_layouts
-from xenabi.layout import layout_source
+from tests.sourcekit import layout_source
 from xenabi.targets import TARGETS
 
 

@@ -5,7 +5,7 @@ anonymous records, arrays, bitfields (zero-width and unnamed ones of every
 integer type), members with ``aligned(N)`` or ``packed`` in each of GNU C's
 three places, typedefs with ``aligned(N)``, packed (by attribute or by
 ``#pragma pack``) and over-aligned records, flexible array members. xenabi
-lays the text out (:func:`xenabi.layout.layout_source`) and so does clang
+lays the text out (:func:`tests.sourcekit.layout_source`) and so does clang
 (:func:`tests.oracle.clang.record_layouts`); every record, size, alignment
 and ``offsetof()`` designator must agree on all four targets. A failure
 prints the C text (shrunk) and the target.
@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from tests.oracle.clang import record_layouts
-from xenabi.layout import layout_source
+from tests.sourcekit import layout_source
 from xenabi.targets import TARGETS
 
 # When a test fails, hypothesis's pytest plugin imports libcst to write a patch

@@ -11,7 +11,7 @@ from pycparser.c_lexer import CLexer
 
 from tests.lexkit import declarations, token_stream
 from tests.minitree import MINI
-from xenabi.cparse import _Lexer
+from xenabi.pycparser_ext import Lexer
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import open_tree
 
@@ -32,11 +32,11 @@ BORDERS = {
 
 @pytest.mark.parametrize("text", BORDERS.values(), ids=BORDERS.keys())
 def test_fast_lexer_makes_pycparsers_tokens(text: str) -> None:
-    assert token_stream(_Lexer, text) == token_stream(CLexer, text)
+    assert token_stream(Lexer, text) == token_stream(CLexer, text)
 
 
 @pytest.mark.parametrize("arch", TARGETS)
 @pytest.mark.parametrize("view", VIEWS)
 def test_fast_lexer_makes_pycparsers_tokens_on_the_mini_tree(arch: str, view: str) -> None:
     for decl in declarations(open_tree(MINI), arch, view):
-        assert token_stream(_Lexer, decl) == token_stream(CLexer, decl), decl
+        assert token_stream(Lexer, decl) == token_stream(CLexer, decl), decl

@@ -9,10 +9,10 @@ across different typedefs.
 from __future__ import annotations
 
 from tests.minitree import MINI
-from xenabi.cparse import Converter, ParseMemo, parse_unit
-from xenabi.layout import Layouter
+from xenabi import pipeline
+from xenabi.cparse import Converter, ParseMemo
 from xenabi.model import RecordRef
-from xenabi.preprocess import preprocess
+from xenabi.preprocess import Unit, preprocess
 from xenabi.snapshot import compute, take_all
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import open_tree
@@ -28,8 +28,8 @@ def test_a_memo_gives_the_same_model_for_every_target_and_view():
     for arch in TARGETS:
         for view in VIEWS:
             unit = preprocess(tree, arch, view)
-            whole = parse_unit(unit.text, unit.target, unit.public_dir)
-            shared = parse_unit(unit.text, unit.target, unit.public_dir, memo)
+            whole = pipeline.parse(unit).conv
+            shared = pipeline.parse(unit, memo).conv
             assert _model(shared) == _model(whole), (arch, view)
             parsed.append(len(memo))
     # the second view of a target adds only what differs; a second target of the family little
@@ -41,9 +41,9 @@ def test_a_shared_declaration_is_laid_out_with_each_units_typedefs():
     for base in ("int", "long"):
         text = (f'# 1 "/p/a.h"\ntypedef {base} T;\n'
                 '# 5 "/p/b.h"\nstruct s { T a; char b; };\n')
-        conv = parse_unit(text, x86_64, "/p", memo)
-        sizes.append(Layouter(x86_64, conv.records, conv.typedefs).sizeof(RecordRef("struct s")))
-        assert conv.records["struct s"].coord.file == "b.h"
+        parsed = pipeline.parse(Unit(x86_64, "tools", 0, text, {}, {}, {}, "/p"), memo)
+        sizes.append(parsed.layouter.sizeof(RecordRef("struct s")))
+        assert parsed.api.records["struct s"].coord.file == "b.h"
     assert sizes == [8, 16]
     assert len(memo) == 3  # two typedefs, one struct parsed once
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.holeskit import reference_holes
 from tests.ruleskit import context, fld, make_tree, rec, snapshot
-from xenabi.model import RecordLayout
+from xenabi.model import FieldLayout, RecordLayout
 from xenabi.rules.holes import Hole, check_holes, holes
 
 
@@ -63,3 +67,44 @@ def test_severity_follows_whether_every_target_has_the_hole(tmp_path: Path) -> N
          ("x86_32", "x86_64", "arm64")),
         ("warning", "struct some has a 4-byte hole after `a` (at offset 4), only on x86_64, arm64",
          ("x86_64", "arm64"))]
+
+
+# -- the coverage walk against a plain bitmap (tests/holeskit.py), on generated records:
+#    leaf fields, a nested struct's members, bitfields, arrays of structs
+
+
+@st.composite
+def _records(draw: st.DrawFn) -> RecordLayout:
+    fields: list[FieldLayout] = []
+    at = 0
+    for i in range(draw(st.integers(0, 6))):
+        at += draw(st.integers(0, 24))  # a gap, in bits
+        shape = draw(st.sampled_from(["leaf", "bitfield", "struct", "array"]))
+        if shape in ("leaf", "bitfield"):
+            size = draw(st.integers(1, 7)) if shape == "bitfield" else 8 * draw(st.integers(0, 4))
+            fields.append(FieldLayout(f"f{i}", "int", at, size, shape == "bitfield"))
+            at += size
+            continue
+        inner = [(draw(st.integers(0, 16)), 8 * draw(st.integers(1, 2))) for _ in range(2)]
+        size = 0
+        members = []
+        for j, (gap, width) in enumerate(inner):
+            members.append((j, size + gap, width))
+            size += gap + width
+        size = -(-size // 8) * 8 + 8 * draw(st.integers(0, 2))  # tail padding of its own
+        count = draw(st.integers(1, 3)) if shape == "array" else 1
+        name = f"f{i}"
+        fields.append(FieldLayout(name, f"struct s{i}[{count}]" if shape == "array"
+                                  else f"struct s{i}", at, size * count))
+        sub = f"{name}[0]." if shape == "array" else f"{name}."
+        fields.extend(FieldLayout(f"{sub}m{j}", "int", at + off, width)
+                      for j, off, width in members)
+        at += size * count
+    total = -(-at // 8) + draw(st.integers(0, 3))
+    return RecordLayout("struct", total, 1, "a.h", 1, tuple(fields))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_records())
+def test_holes_are_the_bits_no_field_covers(record: RecordLayout) -> None:
+    assert [(h.offset_bits, h.size_bits, h.tail) for h in holes(record)] == reference_holes(record)

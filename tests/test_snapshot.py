@@ -66,7 +66,7 @@ def test_record_header_and_line(mini):
 
 
 def test_designators_name_what_offsetof_takes():
-    from xenabi.layout import layout_source
+    from tests.sourcekit import layout_source
 
     recs = layout_source("""
         struct inner { int z; };

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Protocol
 
-from pycparser import c_ast, c_generator, c_lexer, c_parser
+from pycparser import c_ast, c_generator, c_parser
 
 from xenabi import cexpr
 from xenabi.errors import HeaderError, XenAbiError
-from xenabi.layout import Layouter
 from xenabi.model import (Api, Array, Coord, CType, Enum, Enumerator, EnumRef, Field, Function,
                           HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef,
                           anonymous_key)
+from xenabi.pycparser_ext import ChunkParser, CParser
 from xenabi.targets import Target
 
 _MARK_PACKED = "__xenabi_packed__"
@@ -182,6 +182,30 @@ def rewrite_attributes(text: str) -> tuple[str, dict[str, str]]:
     return "".join(out), typedef_aligns
 
 
+def _coord(node: c_ast.Node, public: str) -> Coord:
+    c = node.coord
+    if c is None:
+        return Coord("<unknown>", 0)
+    f = str(c.file)
+    if f.startswith(public):  # as the header is named, not as it was reached
+        f = os.path.normpath(f[len(public):])
+    return Coord(f, c.line or 0)
+
+
+class Sizes(Protocol):
+    """What conversion asks of the layout of the declarations seen so far (the layout
+    engine answers; the converter does not build it: see :mod:`xenabi.pipeline`)."""
+
+    def sizeof(self, t: CType) -> int: ...
+    def alignof(self, t: CType) -> int: ...
+    def resolve(self, t: CType) -> CType: ...
+    def member(self, t: CType, name: str) -> tuple[int, CType]: ...
+
+
+#: makes the layout of the records and typedefs a converter fills as it goes
+SizesFor = Callable[[Mapping[str, Record], Mapping[str, Typedef]], Sizes]
+
+
 class _Env:
     """What :mod:`xenabi.cexpr` asks of the declarations seen so far."""
 
@@ -210,7 +234,7 @@ class _Env:
 class Converter:
     """Walks one pycparser FileAST and builds the model's declarations."""
 
-    def __init__(self, target: Target, public_dir: str) -> None:
+    def __init__(self, target: Target, public_dir: str, sizes_for: SizesFor) -> None:
         self.target = target
         self.public = public_dir.rstrip("/") + "/"
         self.records: dict[str, Record] = {}
@@ -221,20 +245,14 @@ class Converter:
         self.typedef_names: dict[str, str] = {}
         #: ``aligned`` attributes of typedefs, which pycparser drops (see rewrite_attributes)
         self.typedef_aligns: dict[str, str] = {}
-        self.layouter = Layouter(target, self.records, self.typedefs)
+        self.layouter = sizes_for(self.records, self.typedefs)
         self.env = _Env(self)
         self._gen = c_generator.CGenerator()
 
     # -- coordinates and errors
 
     def coord(self, node: c_ast.Node) -> Coord:
-        c = node.coord
-        if c is None:
-            return Coord("<unknown>", 0)
-        f = str(c.file)
-        if f.startswith(self.public):  # as the header is named, not as it was reached
-            f = os.path.normpath(f[len(self.public):])
-        return Coord(f, c.line or 0)
+        return _coord(node, self.public)
 
     def fail(self, node: c_ast.Node, message: str) -> HeaderError:
         return HeaderError(self.coord(node), message)
@@ -361,80 +379,6 @@ class Converter:
             # function definitions declare no ABI
 
 
-def _punctuator_pattern() -> str:
-    # longest first, so that '>>=' is not read as '>>' then '='; a '.' before a digit
-    # starts a number and '/' before '*' or '/' a comment, which pycparser's own path reads
-    literals = sorted((t.literal for t in c_lexer._fixed_tokens), key=len, reverse=True)
-    return "|".join(r"\.(?!\d)" if lit == "." else r"/(?![*/])" if lit == "/" else re.escape(lit)
-                    for lit in literals)
-
-
-#: the tokens most of a header is made of: identifiers (not a prefix of a literal such as
-#: L'x' or u8"s": the possessive *+ keeps u8 from backing off to u) and punctuators, after
-#: blanks; a newline is counted
-_COMMON_TOKEN = re.compile(r"[ \t]*(?:(?P<nl>\n)|(?P<id>[A-Za-z_$][0-9A-Za-z_$]*+)(?!['\"])|"
-                           rf"(?P<punct>{_punctuator_pattern()}))")
-_PUNCTUATORS = {t.literal: t.tok_type for t in c_lexer._fixed_tokens}
-
-
-class _Lexer(c_lexer.CLexer):  # type: ignore[misc]
-    """pycparser's lexer with a fast path for identifiers and punctuators.
-
-    pycparser tries every token's pattern in turn before it tries an identifier,
-    which made lexing half of the parse. Tokens the fast path does not match
-    (numbers, strings, characters, line markers) are left to pycparser's own path,
-    so every token is what pycparser would make of it.
-    """
-
-    # the state of pycparser's lexer that the fast path reads and advances
-    _lexdata: str
-    _pos: int
-    _lineno: int
-    _line_start: int
-
-    def token(self) -> Any:
-        if self._pending_tok is not None:
-            return super().token()
-        text = self._lexdata
-        while (m := _COMMON_TOKEN.match(text, self._pos)) is not None:
-            self._pos = m.end()
-            kind = m.lastgroup or ""
-            if kind == "nl":
-                self._lineno += 1
-                self._line_start = self._pos
-                continue
-            value = m.group(kind)
-            column = m.start(kind) - self._line_start + 1
-            if kind == "id":
-                tok_type = c_lexer._keyword_map.get(value, "ID")
-                if tok_type == "ID" and self.type_lookup_func(value):
-                    tok_type = "TYPEID"
-            else:
-                tok_type = _PUNCTUATORS[value]
-                if tok_type == "LBRACE":
-                    self.on_lbrace_func()
-                elif tok_type == "RBRACE":
-                    self.on_rbrace_func()
-            return c_lexer._Token(tok_type, value, self._lineno, column)
-        return super().token()
-
-
-class _CParser(c_parser.CParser):  # type: ignore[misc]
-    """pycparser, made to name a line in every error (some give only the file), with the
-    faster lexer."""
-
-    def __init__(self) -> None:
-        super().__init__(lexer=_Lexer)
-
-    def _parse_error(self, msg: str, coord: object) -> NoReturn:
-        if coord is None or isinstance(coord, str):
-            tok = self._peek()
-            if tok is not None:
-                coord = self._tok_coord(tok)
-        super()._parse_error(msg, coord)
-        raise AssertionError("pycparser's _parse_error returned")
-
-
 _ERROR_AT = re.compile(r"^(.*?):(\d+)(?::\d+)?: (.*)$", re.S)
 
 
@@ -444,7 +388,7 @@ class _TooDeep(HeaderError):
 
 def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c_ast.FileAST:
     try:
-        return (_ChunkParser(outer) if outer else _CParser()).parse(text, "<unit>")
+        return (ChunkParser(outer) if outer else CParser()).parse(text, "<unit>")
     except RecursionError:
         # where the declaration starts: the line marker right before its first line (each
         # declaration the memo parses has its own)
@@ -473,20 +417,6 @@ def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c
 
 # -- sharing the parse between units: most declarations are the same text in every
 #    target and view, and parsing is most of a cold run's time
-
-
-class _ChunkParser(_CParser):
-    """Parses one top-level declaration of a unit, knowing the typedef names declared before it."""
-
-    def __init__(self, outer: frozenset[str]) -> None:
-        super().__init__()
-        self.outer = outer
-
-    def _is_type_in_scope(self, name: str) -> bool:
-        for scope in reversed(self._scope_stack):
-            if (is_type := scope.get(name)) is not None:
-                return bool(is_type)
-        return name in self.outer  # the scope of the declarations before this one
 
 
 #: what ends a top-level declaration, and what may hide a brace or semicolon
@@ -520,7 +450,7 @@ def _declarations(text: str) -> Iterator[tuple[int, int]]:
         yield start, len(text)
 
 
-def _located(text: str) -> Iterator[str]:
+def located(text: str) -> Iterator[str]:
     """Each top-level declaration as text of its own that parses to the same nodes, at the
     same file, line and column: a line marker, and spaces up to its column."""
     markers = [(m.start(), m.group(1), m.group(2)) for m in _MARKER.finditer(text)]
@@ -558,7 +488,7 @@ class ParseMemo:
     def parse(self, text: str, public_dir: str) -> c_ast.FileAST:
         typedefs: set[str] = set()
         ext: list[c_ast.Node] = []
-        for decl in _located(text):
+        for decl in located(text):
             known = frozenset(typedefs.intersection(_IDENT.findall(decl)))
             nodes = self._nodes.get((decl, known))
             if nodes is None:
@@ -568,14 +498,14 @@ class ParseMemo:
         return c_ast.FileAST(ext)
 
 
-def parse_unit(text: str, target: Target, public_dir: str,
+def parse_unit(text: str, target: Target, public_dir: str, sizes_for: SizesFor,
                memo: ParseMemo | None = None) -> Converter:
     """Parse preprocessed text into a converter holding its declarations.
 
     With a ``memo``, declarations it has seen (in another target or view)
     are not parsed again; a unit the memo cannot split cleanly is parsed whole.
     """
-    conv = Converter(target, public_dir)
+    conv = Converter(target, public_dir, sizes_for)
     text, conv.typedef_aligns = rewrite_attributes(text)
     try:
         ast = memo.parse(text, public_dir) if memo is not None else _parse(text, public_dir)
@@ -591,15 +521,6 @@ def build_api(conv: Converter, arch: str, view: str, version: int, macros: Mappi
               headers: Mapping[str, HeaderStatus]) -> Api:
     return Api(arch, view, version, dict(conv.records), dict(conv.typedefs), dict(conv.enums),
                dict(macros), dict(headers), dict(conv.typedef_names))  # type: ignore[arg-type]
-
-
-def parse_text(text: str, target: Target) -> Api:
-    """A model of standalone C text, preprocessed as a tree would be (tests use this)."""
-    from xenabi.preprocess import preprocess_text
-
-    pre, macros, public_dir = preprocess_text(text, target)
-    conv = parse_unit(pre, target, public_dir)
-    return build_api(conv, target.name, "tools", 0, macros, {})
 
 
 # --------------------------------------------------------------------------
@@ -712,7 +633,7 @@ def plain_declarations(text: str, target: Target, public_dir: str) -> Iterator[P
     ``_Alignof(T)`` are left to the caller as :class:`Operand` placeholders,
     so that whoever lays the declarations out answers them itself.
     """
-    conv = Converter(target, public_dir)  # only for coordinates
+    public = public_dir.rstrip("/") + "/"
     cleaner = _Cleaner()
     for ext in _parse(rewrite_attributes(text)[0], public_dir).ext:
         node = _type_definition(ext)
@@ -722,6 +643,6 @@ def plain_declarations(text: str, target: Target, public_dir: str) -> Iterator[P
         cleaner.visit(node)
         gen = _PlainGenerator()
         decl = gen.visit(node) + ";"
-        coord = conv.coord(ext)
+        coord = _coord(ext, public)
         yield PlainDecl(decl, coord, not coord.file.startswith(("/", "<")), cleaner.packed,
                         tuple(gen.operands))

@@ -40,12 +40,13 @@ from typing import Any
 
 import cffi  # type: ignore[import-untyped]
 
-from xenabi.cparse import PlainDecl, build_api, parse_unit, plain_declarations
+from xenabi import pipeline
+from xenabi.cparse import PlainDecl, plain_declarations
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.layout import Layouter, Placed
 from xenabi.model import (Api, Array, CType, EnumRef, Function, Pointer, Record, RecordRef, Scalar,
                           Status, TypedefRef, anonymous_key)
-from xenabi.preprocess import Unit, preprocess
+from xenabi.preprocess import Unit
 from xenabi.snapshot import take
 from xenabi.targets import TARGETS, Target
 from xenabi.tree import XenTree
@@ -99,10 +100,8 @@ def load(tree: XenTree, arch: str, view: str) -> tuple[Unit, Api]:
     """
     snap = take(tree, arch, view)
     failed = {h: s for h, s in snap.headers.items() if s.status is Status.FAILED}
-    unit = preprocess(tree, arch, view, snap.interface_version, failed)
-    conv = parse_unit(unit.text, unit.target, unit.public_dir)
-    api = build_api(conv, arch, view, unit.interface_version, unit.macros, unit.headers)
-    return unit, api
+    unit, parsed = pipeline.read(tree, arch, view, snap.interface_version, failed)
+    return unit, parsed.api
 
 
 # --------------------------------------------------------------------------

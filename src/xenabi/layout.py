@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from xenabi.errors import XenAbiError
 from xenabi.model import (Array, CType, EnumRef, Field, FieldLayout, Function, Pointer, Record,
                           RecordRef, Scalar, Typedef, TypedefRef, canonical, spell)
-from xenabi.targets import TARGETS, Target
+from xenabi.targets import Target
 
 
 class LayoutError(XenAbiError):
@@ -246,17 +246,3 @@ class Layouter:
                 inner, sub = inner.element, sub + "[0]"
             if isinstance(inner, RecordRef) and self.records[inner.key].tag is None:
                 yield from self._walk(inner.key, sub + ".", off)
-
-
-def layout_source(c_text: str, arch: str) -> dict[str, object]:
-    """Lay out every record that ``c_text`` defines, as a snapshot would list them.
-
-    The entry point for tests that compare the engine with an oracle on
-    generated C; goes through the same parser and engine as a Xen tree.
-    """
-    from xenabi.cparse import parse_text
-    from xenabi.snapshot import record_layouts
-
-    api = parse_text(c_text, TARGETS[arch])
-    target = TARGETS[arch]
-    return dict(record_layouts(api, Layouter(target, api.records, api.typedefs)))

@@ -143,22 +143,21 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             batch: Batch | None = None, reads: set[str] | None = None) -> Snapshot:
     """One target and view, computed from scratch (what ``batch`` parsed is not parsed again);
     the files cpp read outside the tree are added to ``reads``."""
-    from xenabi.cparse import build_api, parse_unit
+    from xenabi import pipeline
     from xenabi.preprocess import preprocess
 
     batch = batch if batch is not None else Batch()
-    target = TARGETS[arch]
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         if reads is not None:
             reads.update(unit.outside)
         try:
-            conv = parse_unit(unit.text, target, unit.public_dir, batch.parse)
+            parsed = pipeline.parse(unit, batch.parse)
+            api, lay = parsed.api, parsed.layouter
             headers = dict(unit.headers)
-            api = build_api(conv, arch, view, unit.interface_version, unit.macros, headers)
-            records = dict(record_layouts(api, conv.layouter, batch))
-            constants = _constants(conv, api, headers, batch)
+            records = dict(record_layouts(api, lay, batch))
+            constants = _constants(parsed.conv, api, headers, batch)
         except HeaderError as e:
             if e.coord is None:
                 raise UsageError(f"{e}") from None
@@ -174,7 +173,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
                 known[top] = HeaderStatus(Status.FAILED, f"includes {header}: {where}: {e.message}")
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
-                        dict(_typedef_layouts(api, conv.layouter, batch)), headers)
+                        dict(_typedef_layouts(api, lay, batch)), headers)
     raise AssertionError("a header failed twice")
 
 
@@ -313,8 +312,7 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
     else:
         # imported before the workers fork, so that they inherit the modules rather
         # than import them again
-        import xenabi.cparse  # noqa: F401
-        import xenabi.preprocess  # noqa: F401
+        import xenabi.pipeline  # noqa: F401
 
         # the last batch is computed here rather than pickled back from a worker. Leaving
         # the pool terminates its workers, on an error, an interrupt or SIGTERM too: none

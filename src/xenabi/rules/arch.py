@@ -43,7 +43,8 @@ from functools import lru_cache
 from posixpath import normpath
 
 from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules import Context, rule, xlat
+from xenabi.rules import xlat
+from xenabi.rules.registry import Context, rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 

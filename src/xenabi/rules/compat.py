@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from posixpath import normpath
 
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules import Context, rule, xlat
+from xenabi.rules import xlat
 from xenabi.rules.arch import by_view, differences, record_of, signature
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 RULE = "compat"

@@ -21,8 +21,8 @@ from xenabi.docs.refs import Kind, headers_named, refs
 from xenabi.docs.statements import Form, statements
 from xenabi.docs.symbols import SymbolIndex
 from xenabi.model import Finding, Severity
-from xenabi.rules import Context, rule
 from xenabi.rules.doc_refs import context_index
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 

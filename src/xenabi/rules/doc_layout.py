@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from posixpath import normpath
 
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules import Context, rule
 from xenabi.rules.families import COMMENT, header_text, text_of
+from xenabi.rules.registry import Context, rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 

@@ -19,7 +19,7 @@ from xenabi.docs.refs import CHECKED, Kind, Ref, refs
 from xenabi.docs.statements import statements
 from xenabi.docs.symbols import SymbolIndex, closest, declared_names
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 def tree_index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> SymbolIndex:

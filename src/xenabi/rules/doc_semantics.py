@@ -16,8 +16,8 @@ from xenabi.docs.refs import headers_named
 from xenabi.docs.statements import Form, Statement, statements
 from xenabi.docs.symbols import SymbolIndex, Where, closest
 from xenabi.model import Finding, Severity
-from xenabi.rules import Context, rule
 from xenabi.rules.doc_refs import context_index
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
 from xenabi.model import Constant, Snapshot
-from xenabi.rules import Context
+from xenabi.rules.registry import Context
 from xenabi.tree import XenTree
 
 # --------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from xenabi.model import Constant, Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
@@ -48,6 +47,7 @@ from xenabi.rules.families import (
     popcount,
     split_restarts,
 )
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 RULE = "flags"

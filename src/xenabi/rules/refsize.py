@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
+from xenabi.rules.registry import Context, rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 

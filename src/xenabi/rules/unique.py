@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, rule
 from xenabi.rules.families import (
     Family,
     HeaderFamilies,
@@ -44,6 +43,7 @@ from xenabi.rules.families import (
     split_restarts,
 )
 from xenabi.rules.flags import header_flag_families
+from xenabi.rules.registry import Context, rule
 from xenabi.tree import XenTree
 
 RULE = "unique"

@@ -1,0 +1,136 @@
+"""The rule registry: every check over the model is a small function registered here.
+
+A rule takes a :class:`Context` (the tree and its snapshots for every target
+and view that was computed) and yields :class:`~xenabi.model.Finding`s. Rules
+are registered with :func:`rule` in their own modules, which are imported at
+the bottom of :mod:`xenabi.rules`: that import list is the one place a rule is enabled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from xenabi.model import Finding, Snapshot
+from xenabi.tree import XenTree
+
+if TYPE_CHECKING:  # the docs package (and pandoc) load only when a docs rule runs
+    from xenabi.docs import DocSet, Reading
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+class Context:
+    """What rules read: one tree, its snapshots by (arch, view), and lazily its docs.
+
+    It also holds the run's memo (:meth:`memo`): what several rules, or several
+    snapshots, share is computed once per run and dropped with the context.
+    """
+
+    def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
+                 use_cache: bool = True, docs: Reading | None = None) -> None:
+        self.tree = tree
+        self.snapshots = snapshots
+        self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
+        self._docs = docs  #: the docs already being read (:func:`read_docs_early`)
+        self._memo: dict[Hashable, object] = {}
+
+    def each(self) -> Iterator[tuple[str, str, Snapshot]]:
+        """(arch, view, snapshot) in a stable order."""
+        for (name, view), snap in sorted(self.snapshots.items()):
+            yield name, view, snap
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, once per run for ``key``: work that rules, or snapshots, share
+        (the families of a header the 8 snapshots see alike, the docs rules' symbol index)."""
+        found = self._memo.get(key, _MISSING)  # one lookup: some keys are long to hash
+        if found is _MISSING:
+            found = self._memo[key] = compute()
+        return cast(T, found)
+
+    @cached_property
+    def docs(self) -> DocSet | None:
+        """The tree's pandoc documents, parsed once per run (None without docs/)."""
+        if self._docs is not None:
+            return self._docs.result()
+        from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
+
+        return load_docs(self.tree, cache=self.use_cache)
+
+
+def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True
+                    ) -> Reading | None:
+    """Start pandoc on the docs when one of ``rules`` needs them, so that it runs while
+    the snapshots are computed."""
+    if tree.docs is None or not any("docs" in REGISTRY[r].needs for r in rules):
+        return None
+    from xenabi.docs import start_loading
+
+    return start_loading(tree, cache=use_cache)
+
+
+RuleFn = Callable[[Context], Iterable[Finding]]
+
+
+#: the parts of a tree that a rule may need besides the public headers: how to find
+#: each (None when the tree lacks it), and how to name it to a user
+INPUTS: Mapping[str, tuple[Callable[[XenTree], object], str]] = {
+    "docs": (lambda tree: tree.docs, "docs/"),
+    "xlat": (lambda tree: tree.xlat, "xen/include/xlat.lst"),
+    "reference.size": (lambda tree: tree.reference_size,
+                       "tools/include/xen-foreign/reference.size"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
+    summary: str  #: one line for ``xenabi rules`` and the README
+    fn: RuleFn
+    needs: tuple[str, ...] = ()  #: keys of :data:`INPUTS` it reads (``docs``: pandoc runs)
+
+    def missing(self, tree: XenTree) -> str | None:
+        """What the tree lacks for this rule to run (an installed layout has no docs/, no
+        xlat.lst), or None."""
+        absent = [INPUTS[key][1] for key in self.needs if INPUTS[key][0](tree) is None]
+        return f"no {', no '.join(absent)}" if absent else None
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, summary: str, *, needs: tuple[str, ...] = ()
+         ) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn`` as the rule ``rule_id``."""
+    assert all(key in INPUTS for key in needs), needs
+
+    def register(fn: RuleFn) -> RuleFn:
+        assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs)
+        return fn
+
+    return register
+
+
+def runnable(tree: XenTree, rules: Iterable[str]) -> tuple[tuple[str, ...],
+                                                            tuple[tuple[str, str], ...]]:
+    """Of ``rules``, those the tree has the inputs of, and (rule, what it lacks) for the
+    others: a rule that cannot run finds nothing, and its waivers are not idle."""
+    ran, not_run = [], []
+    for r in rules:
+        why = REGISTRY[r].missing(tree)
+        if why is None:
+            ran.append(r)
+        else:
+            not_run.append((r, why))
+    return tuple(ran), tuple(not_run)
+
+
+def run_rules(ctx: Context, only: Iterable[str] | None = None) -> list[Finding]:
+    """Every registered rule (or those named in ``only``) over ``ctx``, findings sorted."""
+    chosen = [REGISTRY[r] for r in only] if only is not None else list(REGISTRY.values())
+    found = [f for r in chosen for f in r.fn(ctx)]
+    return sorted(found, key=lambda f: (f.file or "", f.line or 0, f.rule, f.message))
