@@ -7,7 +7,7 @@ import pytest
 
 from xenabi.cli import main
 from xenabi.snapshotfile import load_snapshot
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import VIEWS, tree_arches
 from xenabi.tree import XenTree
 
 
@@ -15,14 +15,15 @@ def test_snapshot_file_round_trips(xen_tree: XenTree, tmp_path) -> None:
     out = tmp_path / "snapshot.json"
     assert main(["snapshot", "--xen-root", str(xen_tree.root), "-o", str(out)]) == 0
     loaded = load_snapshot(out)
-    assert set(loaded.snapshots) == {(a, v) for a in TARGETS for v in VIEWS}
+    assert set(loaded.snapshots) == {(a, v) for a in tree_arches(xen_tree.headers)
+                                     for v in VIEWS}
     assert loaded.to_text() == out.read_text()
 
 
-@pytest.mark.parametrize("arch", list(TARGETS))
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_dump_file_round_trips(xen_tree: XenTree, tmp_path, arch: str, view: str) -> None:
-    out = tmp_path / "dump.json"
-    assert main(["dump", "--xen-root", str(xen_tree.root), "--arch", arch, "--view", view,
-                 "-o", str(out)]) == 0
-    assert load_snapshot(out).to_text() == out.read_text()
+def test_dump_file_round_trips(xen_tree: XenTree, tmp_path, view: str) -> None:
+    for arch in tree_arches(xen_tree.headers):
+        out = tmp_path / f"dump-{arch}.json"
+        assert main(["dump", "--xen-root", str(xen_tree.root), "--arch", arch, "--view", view,
+                     "-o", str(out)]) == 0, arch
+        assert load_snapshot(out).to_text() == out.read_text(), arch

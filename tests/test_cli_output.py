@@ -177,5 +177,7 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    # 130 from main(); or, when the interrupt lands as Python shuts down, a death by SIGINT
+    # (-2 here), which a shell reports as 130 all the same
+    assert proc.returncode in (130, -signal.SIGINT), err
     assert err == "xenabi: interrupted\n"

@@ -13,7 +13,12 @@ from xenabi.errors import UsageError
 from xenabi.model import (Array, Coord, IntConstant, Pointer, RecordKey, Scalar, StrConstant,
                           Typedef, TypedefRef, canonical, spell)
 from xenabi.snapshotfile import load_snapshot
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import VIEWS, tree_arches
+from xenabi.tree import open_tree
+
+
+#: the targets the mini tree has (it has no port of riscv64 or ppc64)
+MINI_ARCHES = list(tree_arches(open_tree(MINI).headers))
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +30,11 @@ def snapshot_file(tmp_path_factory):
 
 def test_snapshot_file_reads_back_byte_for_byte(snapshot_file):
     loaded = load_snapshot(snapshot_file)
-    assert set(loaded.snapshots) == {(a, v) for a in TARGETS for v in VIEWS}
+    assert set(loaded.snapshots) == {(a, v) for a in MINI_ARCHES for v in VIEWS}
     assert loaded.to_text() == snapshot_file.read_text()
 
 
-@pytest.mark.parametrize("arch", list(TARGETS))
+@pytest.mark.parametrize("arch", MINI_ARCHES)
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_dump_file_reads_back_byte_for_byte(tmp_path, arch, view):
     out = tmp_path / "dump.json"

@@ -50,11 +50,17 @@ def unknown_type(text: str, line: int, snap: Snapshot) -> str | None:
     return None
 
 
-def _reason(tree: XenTree, header: str, why: str, snap: Snapshot) -> tuple[str, int | None, str]:
-    m = _WHERE.match(why)
-    if not m:
+def _reason(tree: XenTree, header: str, st: HeaderStatus, snap: Snapshot
+            ) -> tuple[str, int | None, str]:
+    """Where a header stops and why, in words: the header's own line, or (``includes
+    X: X:12: ...``, which names no coord of its own) the line of the header it reads."""
+    why = st.why or "cannot be read"
+    if st.coord is not None:
+        where, line, message = normpath(st.coord.file), st.coord.line, why
+    elif (m := _WHERE.match(why)) is not None:
+        where, line, message = normpath(m.group(1)), int(m.group(2)), m.group(3)
+    else:
         return header, None, why
-    where, line, message = normpath(m.group(1)), int(m.group(2)), m.group(3)
     if "Invalid specifier list" in message and where in tree.headers:
         message = unknown_type(tree.read(where), line, snap) or message
     return where, line, message
@@ -74,7 +80,7 @@ def port_gaps(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]
                           and (header, view) in parsed_elsewhere)
             if not (is_gap(arch, st) or (TARGETS[arch].young and error_stop)):
                 continue
-            where, line, message = _reason(tree, header, st.why or "cannot be read", snap)
+            where, line, message = _reason(tree, header, st, snap)
             if where != header and where in snap.headers:
                 through.setdefault(where, []).append(header)
             else:
