@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from tests.holeskit import reference_holes
 from tests.ruleskit import context, fld, make_tree, rec, snapshot
-from xenabi.model import FieldLayout, RecordLayout
+from xenabi.model import Coord, FieldLayout, RecordLayout
 from xenabi.rules.holes import Hole, check_holes, holes
 
 
@@ -101,7 +101,7 @@ def _records(draw: st.DrawFn) -> RecordLayout:
                       for j, off, width in members)
         at += size * count
     total = -(-at // 8) + draw(st.integers(0, 3))
-    return RecordLayout("struct", total, 1, "a.h", 1, tuple(fields))
+    return RecordLayout("struct", total, 1, Coord("a.h", 1), tuple(fields))
 
 
 @settings(max_examples=300, deadline=None)
