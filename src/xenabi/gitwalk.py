@@ -138,7 +138,10 @@ class TreeDir:
     def close(self) -> None:
         if self._blobs is not None:
             assert self._blobs.stdin is not None
-            self._blobs.stdin.close()
+            try:
+                self._blobs.stdin.close()
+            except BrokenPipeError:
+                pass  # it was stopped with us (Ctrl-C)
             self._blobs.wait()
             self._blobs = None
         shutil.rmtree(self.root, ignore_errors=True)

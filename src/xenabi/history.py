@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from xenabi.check import HEADERS_RULE, findings, merge
+from xenabi.check import HEADERS_RULE, Report, findings, merge, sort_key
+from xenabi.check import judge as check_judge
 from xenabi.gitwalk import Commit, Git, TreeDir, commits
-from xenabi.model import Finding, HeaderStatus, Snapshot, Status
+from xenabi.model import Finding, HeaderStatus, Severity, Snapshot, Status
 from xenabi.preprocess import applicable
 from xenabi.rules import REGISTRY, runnable
 from xenabi.snapshot import Batch, compute
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import PUBLIC, XenTree, open_tree
+from xenabi.waivers import Waiver
 
 _PUBLIC = PUBLIC.as_posix() + "/"
 
@@ -88,6 +90,7 @@ class Evaluator:
                     self.recomputed += 1
                 snaps[arch, view] = kept
         ran, not_run = runnable(tree, self.rules)
+        found: Sequence[Finding]
         if prev is None or headers or set(ran) != set(prev.rules):
             found = findings(tree, snaps, ran)
         else:
@@ -226,3 +229,54 @@ def _state_at(td: TreeDir, commit: str, evaluator: Evaluator,
     if prev is not None and not changed:
         return prev
     return evaluator.state(open_tree(td.root), prev, changed)
+
+
+# --------------------------------------------------------------------------
+# Judging a commit
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a commit changed, as ``diff`` of its parent and it would say."""
+
+    exit: int  #: 0 or 1, as ``xenabi diff`` would exit
+    #: the changes, in ``diff``'s JSON form (kind, class, symbol, message, file, line...)
+    changes: tuple[Mapping[str, object], ...]
+    findings: tuple[Finding, ...]  #: the findings it adds (unwaived ones and waived ones)
+
+    def count(self, cls: str) -> int:
+        return sum(c.get("class") == cls for c in self.changes)
+
+
+#: a line number inside a message (``sysctl.h:1096``, ``line 878``): not part of a
+#: finding's identity, so that moving lines never makes an old finding new
+_LINE_REF = re.compile(r"(?<=\.h):\d+|(?<=\.pandoc):\d+|\bline \d+")
+_SUGGESTION = re.compile(r"\s*\(?did you mean [^)]*\)?", re.I)
+
+
+def identity(f: Finding) -> tuple[object, ...]:
+    """A finding's identity: its rule, its symbols, its message without line numbers and
+    suggestions (DESIGN.md)."""
+    message = _SUGGESTION.sub("", _LINE_REF.sub("", f.message))
+    return (f.rule, f.symbols, message)
+
+
+def judge_findings(waivers: Callable[[XenTree], Sequence[Waiver]]) -> Judge[Verdict]:
+    """A judge of the findings a commit adds; ``waivers(tree)`` are those that apply to a
+    tree, applied to the parent's findings and the commit's alike (so that a waiver
+    neither hides a new finding nor reports itself idle as something new)."""
+
+    def judged(tree: XenTree, state: State) -> Report:
+        return check_judge(state.findings, waivers(tree), {a for a, _ in state.snapshots},
+                           {v for _, v in state.snapshots}, state.rules, state.not_run)
+
+    def judge(tree: XenTree, base: State, head: State) -> Verdict:
+        before = judged(tree, base)
+        known = {identity(f) for f in (*before.findings, *(f for f, _ in before.waived))}
+        after = judged(tree, head)
+        new = [f for f in after.findings if identity(f) not in known]
+        waived = [f for f, _ in after.waived if identity(f) not in known]
+        return Verdict(int(any(f.severity is Severity.ERROR for f in new)), (),
+                       tuple(sorted([*new, *waived], key=sort_key)))
+
+    return judge
