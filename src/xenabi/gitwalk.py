@@ -143,6 +143,8 @@ class TreeDir:
             except BrokenPipeError:
                 pass  # it was stopped with us (Ctrl-C)
             self._blobs.wait()
+            assert self._blobs.stdout is not None
+            self._blobs.stdout.close()
             self._blobs = None
         shutil.rmtree(self.root, ignore_errors=True)
 
