@@ -197,6 +197,19 @@ class TreeDir:
         return changed
 
 
+    def hold_index(self) -> None:
+        """Hold the files staged in the repository's index (what ``git commit`` would
+        record), read without writing the index."""
+        out = self.git.run("ls-files", "-s", "-z", "--", *_PREFIXES, *_FILES,
+                           what=f"{self.git.repo}: cannot list the index")
+        for entry in filter(None, out.split("\0")):
+            meta, path = entry.split("\t", 1)
+            mode, sha, _stage = meta.split()
+            if held(path) and mode in _REGULAR:
+                self._write(path, sha)
+        self.commit = None
+
+
 def _read_exactly(stream: IO[bytes], n: int) -> bytes:
     parts, left = [], n
     while left:
