@@ -6,6 +6,16 @@ clone at /work/.mirror/xen-project+xen/repo and RELEASE-4.21.0..RELEASE-4.22.0.
 Prints each commit's wall time and how many target-views it computed again,
 then the mean and median per commit, wall and CPU (this process and its cpp
 children), split into commits that change a header and those that do not.
+
+Measured 2026-12-03 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits; the
+2-core machine at load 8.7, so wall is about 3x CPU): 1.02 s CPU per commit
+over the range (36.6 s CPU, 107 s wall), the first commit's parent computed
+from nothing included; 86 of 296 target-views computed, the rest kept from
+the parent. Commits that kept every snapshot (22, docs or other arches'
+headers): 0.76 s wall; commits that computed 4-8 target-views again (13):
+5.4 s wall. The 0.5 s per commit of issue 11 is not met: a header commit
+still recomputes whole target-views (their unchanged declarations' parse is
+reused; their layouts and constants are not) and reruns every rule.
 """
 
 from __future__ import annotations
