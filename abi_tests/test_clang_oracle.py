@@ -57,7 +57,7 @@ def installed_snapshots(installed_tree: XenTree, xen_arches: tuple[str, ...]
 def case(request: pytest.FixtureRequest, xen_arches: tuple[str, ...]) -> Case:
     layout, arch, view = request.param
     if arch not in xen_arches:
-        pytest.skip(f"{arch} not chosen with --arch")
+        pytest.skip(f"{arch} not chosen with --xen-arch")
     if layout == "tree":
         tree: XenTree = request.getfixturevalue("xen_tree")
         snapshots = request.getfixturevalue("xen_snapshots")
