@@ -589,12 +589,12 @@ class Finding:
         """What makes two findings the same across versions: the rule, the symbols and
         the message without line numbers and suggestions, so that moving lines (a field
         added above an old finding) never makes an old finding new."""
-        return (self.rule, self.symbols, _NO_SUGGESTION.sub("", _LINE_NUMBER.sub(
-            "", self.message)).strip())
+        plain = _LINE_NUMBER.sub(lambda m: m.group(1) or "", self.message)
+        return (self.rule, self.symbols, _NO_SUGGESTION.sub("", plain).strip())
 
 
 #: ``xen.h:876``, ``(line 878)``, ``, line 878``: where a message names a line
-_LINE_NUMBER = re.compile(r"(?<=\.h|\.md):\d+(?::\d+)?|(?<=\.lst|ndoc|size):\d+(?::\d+)?"
+_LINE_NUMBER = re.compile(r"(\.(?:h|md|lst|pandoc|size)):\d+(?::\d+)?"
                           r"|,?\s*\(?\blines? \d+(?:-\d+)?\)?")
 #: ``; did you mean X?``, ``(did you mean X?)``: a suggestion that depends on what else exists
 _NO_SUGGESTION = re.compile(r"[;,]?\s*\(?did you mean[^)]*\)?\??")
