@@ -27,9 +27,10 @@ Snapshots = Mapping[tuple[str, str], Snapshot]
 B, C, S = ChangeClass.BREAKING, ChangeClass.COMPATIBLE, ChangeClass.SUSPICIOUS
 
 #: a version macro: a bump, never a break
-_VERSION = re.compile(r"\A(?:__XEN_LATEST_INTERFACE_VERSION__|XEN_\w+_INTERFACE_VERSION)\Z")
-#: a versioned tools interface's own version macro
-_TOOLS_VERSION = re.compile(r"\AXEN_\w+_INTERFACE_VERSION\Z")
+_VERSION = re.compile(r"\A(?:__XEN_LATEST_INTERFACE_VERSION__|[A-Z]\w*_INTERFACE_VERSION)\Z")
+#: a versioned tools interface's own version macro: ``XEN_DOMCTL_INTERFACE_VERSION``,
+#: ``XENPF_INTERFACE_VERSION`` (the guest ABI's ``__XEN_*`` versions accept no break)
+_TOOLS_VERSION = re.compile(r"\A[A-Z]\w*_INTERFACE_VERSION\Z")
 #: member names that make implicit padding explicit
 _PAD = re.compile(r"(?:\A|[._])_*(?:pad|reserved|rsvd|unused)\w*\Z", re.I)
 #: a family member that says where its reserved values start (``DOMID_FIRST_RESERVED``)
@@ -52,11 +53,6 @@ class Fact:
     after: str | None = None
 
 
-def _family(name: str) -> str:
-    """``SIF_PM_MASK`` -> ``SIF_``: the prefix a flag or numbering family shares."""
-    return name[: name.index("_") + 1] if "_" in name.strip("_") else name
-
-
 def _promotes(c: IntConstant, arch: str) -> tuple[int, bool]:
     """(width in bits, signed) of a constant's C type on ``arch``."""
     t = TARGETS[arch]
@@ -66,7 +62,9 @@ def _promotes(c: IntConstant, arch: str) -> tuple[int, bool]:
     return size * 8, signed
 
 
-def constant_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
+def constant_facts(base: Snapshot, head: Snapshot,
+                   families: Mapping[str, frozenset[str]] | None = None) -> Iterator[Fact]:
+    """``families``: HEAD's constant families by member name (None: HEAD has no text)."""
     for name in sorted(base.constants.keys() | head.constants.keys()):
         b, h = base.constants.get(name), head.constants.get(name)
         if h is None:
@@ -74,7 +72,8 @@ def constant_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
             yield Fact("constant-removed", B, name, f"{name} removed", b.header, b.line,
                        _value(b), None)
         elif b is None:
-            yield from _added_constant(name, h, base, head)
+            yield from _added_constant(name, h, base,
+                                        None if families is None else families.get(name, frozenset()))
         elif b.value != h.value:
             if _VERSION.match(name):
                 yield Fact("version-bumped", C, name, f"{name} bumped", h.header, h.line,
@@ -99,31 +98,58 @@ def _value(c: Constant) -> str:
     return repr(c.value)
 
 
-def _added_constant(name: str, h: Constant, base: Snapshot, head: Snapshot) -> Iterator[Fact]:
+def _alias(c: IntConstant) -> bool:
+    """``#define NEW OLD``: a second name for a value, not a second use of it."""
+    return c.expr is not None and re.fullmatch(r"\(*\s*[A-Za-z_]\w*\s*\)*", c.expr) is not None
+
+
+def _kin(name: str, h: IntConstant, base: Snapshot,
+         family: frozenset[str] | None) -> list[tuple[str, IntConstant]]:
+    """The constants BASE has of ``name``'s family: the same enum for an enumerator; else
+    HEAD's family of it (:mod:`xenabi.rules.families`, from the header text), or, when
+    HEAD has no text (a snapshot file), the macros of its header that share its name
+    but its last word."""
+    if h.enum is not None:
+        return [(n, c) for n, c in base.constants.items()
+                if isinstance(c, IntConstant) and c.enum == h.enum]
+    if family is not None:
+        members = family - {name}
+    else:
+        stem = name.rstrip("_").rpartition("_")[0] + "_"
+        members = frozenset(n for n in base.constants if n.startswith(stem) and n != name)
+    return [(n, c) for n in sorted(members) if isinstance(c := base.constants.get(n), IntConstant)
+            and c.header == h.header and not _VERSION.match(n)]
+
+
+def _added_constant(name: str, h: Constant, base: Snapshot,
+                    family: frozenset[str] | None) -> Iterator[Fact]:
     """A new constant: compatible, or suspicious when it claims a used or reserved value."""
-    if not isinstance(h, IntConstant) or h.value <= 0:
-        yield Fact("constant-added", C, name, f"{name} added", h.header, h.line, None, _value(h))
-        return
-    fam = _family(name)
-    kin = [(n, c) for n, c in base.constants.items()
-           if isinstance(c, IntConstant) and n != name and _family(n) == fam
-           and c.header == h.header and (h.enum is None or c.enum == h.enum)]
-    single_bit = h.value & (h.value - 1) == 0
-    why = None
-    for n, c in sorted(kin):
-        if _FIRST_RESERVED.search(n) and h.value >= c.value and not _FIRST_RESERVED.search(name):
-            why = f"{name} ({_value(h)}) takes a value reserved from {n} ({_value(c)}) on"
-            break
-        if single_bit and _MASK.search(n) and c.value & h.value and not _MASK.search(name):
-            why = f"{name} ({_value(h)}) lies inside {n} ({_value(c)})"
-            break
-        if single_bit and c.value == h.value and c.value & (c.value - 1) == 0:
-            why = f"{name} ({_value(h)}) takes the bit of {n}"
-            break
+    why = (_collision(name, h, _kin(name, h, base, family))
+           if isinstance(h, IntConstant) and h.value > 0 and not _alias(h) else None)
     if why:
         yield Fact("constant-collides", S, name, why, h.header, h.line, None, _value(h))
     else:
         yield Fact("constant-added", C, name, f"{name} added", h.header, h.line, None, _value(h))
+
+
+def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) -> str | None:
+    """What a new constant's value claims that its family already uses, or reserves."""
+    v = h.value
+    single_bit = v & (v - 1) == 0
+    bit = f"bit {v.bit_length() - 1}"
+    own_mask = _MASK.search(name) or _FIRST_RESERVED.search(name)
+    for n, c in kin:
+        if own_mask:
+            break
+        if _FIRST_RESERVED.search(n) and v >= c.value:
+            return f"{name} ({_value(h)}) takes a value reserved from {n} ({_value(c)})"
+        if single_bit and _MASK.search(n) and c.value & v:
+            return f"{name} ({bit}) lies inside {n} ({_value(c)})"
+    for n, c in kin:
+        if c.value == v and not _alias(c) and not _MASK.search(n):
+            return (f"{name} takes {bit}, already {n}" if single_bit and c.kind == "macro"
+                    else f"{name} ({_value(h)}) takes the value of {n}")
+    return None
 
 
 def record_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
@@ -256,9 +282,11 @@ def _typedef_change(name: str, b: TypedefLayout, h: TypedefLayout) -> Iterator[F
                    b.canonical_type, h.canonical_type)
 
 
-def facts(base: Snapshot, head: Snapshot) -> list[Fact]:
+def facts(base: Snapshot, head: Snapshot,
+          families: Mapping[str, frozenset[str]] | None = None) -> list[Fact]:
     """Every change from ``base`` to ``head`` (one target and view), before grouping."""
-    return [*constant_facts(base, head), *record_facts(base, head), *typedef_facts(base, head)]
+    return [*constant_facts(base, head, families), *record_facts(base, head),
+            *typedef_facts(base, head)]
 
 
 # --------------------------------------------------------------------------
@@ -302,16 +330,24 @@ def target_order(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(a for a in TARGETS if a in s) + tuple(sorted(s - set(TARGETS)))
 
 
+Families = Mapping[tuple[str, str], Mapping[str, frozenset[str]]]
+
+
 def compare(base: Snapshots, head: Snapshots, *, prefix: str = "",
-            since: Snapshots | None = None) -> list[Change]:
+            since: Mapping[str, tuple[str, int]] | None = None,
+            families: Families | None = None) -> list[Change]:
     """The changes from ``base`` to ``head`` on every (arch, view) both have, grouped;
     ``prefix`` re-roots header paths at the tree (``xen/include/public/``); ``since``
-    are the snapshots of the last release, for the versions bumped since it."""
+    are the interface versions of the last release (:func:`interface_versions`), for the
+    versions bumped since it; ``families`` are HEAD's constant families per (arch, view)
+    by member name (:func:`xenabi.sides.constant_families`; without them a family is
+    guessed from names)."""
     base_v, head_v = interface_versions(base), interface_versions(head)
-    since_v = interface_versions(since) if since is not None else None
+    since_v = since
     groups: dict[tuple[str, str, ChangeClass, str], list[tuple[str, str, Fact]]] = {}
     for pair in sorted(base.keys() & head.keys()):
-        for f in facts(base[pair], head[pair]):
+        for f in facts(base[pair], head[pair],
+                         None if families is None else families.get(pair)):
             f = _versioned(f, base_v, head_v, since_v)
             groups.setdefault((f.kind, f.symbol, f.cls, f.message), []).append((*pair, f))
     out = []

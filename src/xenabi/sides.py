@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from xenabi.diff import DiffReport, target_order, compare, new_findings
+from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
 from xenabi.errors import UsageError
 from xenabi.model import ChangeClass, Finding, Snapshot
 from xenabi.snapshotfile import load_snapshot
@@ -36,12 +37,12 @@ class Side:
     snapshots: dict[tuple[str, str], Snapshot] | None = None  #: a snapshot file's
 
 
-def _git(repo: Path, *args: str) -> bytes:
+def _git(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> bytes:
     try:
         done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
     except OSError as e:
         raise UsageError(f"git: {e.strerror or e}") from None
-    if done.returncode:
+    if done.returncode not in ok:
         msg = done.stderr.decode(errors="replace").strip().splitlines()
         raise UsageError(f"git {args[0]}: {msg[-1] if msg else 'failed'}")
     return done.stdout
@@ -74,6 +75,13 @@ def work_tree(repo: str | None) -> Side:
     return Side(f"work tree {top}", open_tree(top))
 
 
+def _commit(top: Path, rev: str) -> str:
+    try:
+        return _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except UsageError:
+        raise UsageError(f"{rev}: neither a path nor a revision of {top}") from None
+
+
 def _paths(top: Path, commit: str, wanted: Iterable[str]) -> list[str]:
     listed = _git(top, "ls-tree", "--name-only", commit, "--", *wanted).decode().split("\n")
     return [p for p in listed if p]
@@ -83,10 +91,7 @@ def _paths(top: Path, commit: str, wanted: Iterable[str]) -> list[str]:
 def revision(rev: str, repo: str | None) -> Iterator[Side]:
     """A revision's public headers (and the rules' other inputs) in a temporary directory."""
     top = toplevel(repo)
-    try:
-        commit = _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
-    except UsageError:
-        raise UsageError(f"{rev}: neither a path nor a revision of {top}") from None
+    commit = _commit(top, rev)
     paths = _paths(top, commit, (PUBLIC.as_posix(), *_EXTRA))
     if PUBLIC.as_posix() not in paths:
         raise UsageError(f"{rev}: revision {commit[:12]} of {top} has no {PUBLIC}")
@@ -108,6 +113,57 @@ def is_release_tag(rev: str, repo: str | None) -> bool:
     return rev.startswith("RELEASE-")
 
 
+_VERSION_LINE = re.compile(rb"^#define[ \t]+([A-Z]\w*_INTERFACE_VERSION)[ \t]+(0[xX][0-9a-fA-F]+|\d+)",
+                           re.M)
+
+
+def _versions_in(texts: Iterable[tuple[str, bytes]]) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for header, text in texts:
+        for m in _VERSION_LINE.finditer(text):
+            out.setdefault(m.group(1).decode(), (header, int(m.group(2), 0)))
+    return out
+
+
+def release_versions(spec: str, repo: str | None) -> dict[str, tuple[str, int]]:
+    """The interface versions of the release ``--since-release`` names, read from its
+    headers' ``#define`` lines (a version is a literal): no snapshot is computed."""
+    path = Path(spec)
+    if path.is_dir():
+        tree = open_tree(path)
+        return _versions_in((h, (tree.public / h).read_bytes()) for h in tree.headers)
+    if path.exists():
+        return interface_versions(load_snapshot(path).snapshots)
+    top = toplevel(repo)
+    commit = _commit(top, spec)
+    listed = _git(top, "grep", "-I", "-l", "-E", "_INTERFACE_VERSION", commit, "--",
+                  PUBLIC.as_posix(), ok=(0, 1)).decode().splitlines()
+    return _versions_in((name.partition(":")[2][len(PUBLIC.as_posix()) + 1:],
+                         _git(top, "show", name)) for name in listed)
+
+
+def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
+                      ) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+    """HEAD's constant families, by (arch, view) and member name, as the flags rule reads
+    them from the header text (a family that starts its values over, a second set of
+    flags over the same bits, is two families)."""
+    from xenabi.rules import Context
+    from xenabi.rules.families import header_families, split_restarts
+
+    ctx = Context(tree, snaps)
+    out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+    for pair, snap in snaps.items():
+        names: dict[str, frozenset[str]] = {}
+        for hf in header_families(ctx, snap):
+            for fam in hf.families:
+                for part in split_restarts(fam, hf.text):
+                    members = frozenset(m.name for m in part.members)
+                    for m in members:
+                        names[m] = members
+        out[pair] = names
+    return out
+
+
 def _snapshots(side: Side, arches: Iterable[str] | None, views: Iterable[str] | None,
                use_cache: bool) -> dict[tuple[str, str], Snapshot]:
     if side.snapshots is not None:
@@ -122,7 +178,7 @@ def _snapshots(side: Side, arches: Iterable[str] | None, views: Iterable[str] | 
 
 def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                views: Iterable[str] | None = None, use_cache: bool = True,
-               since: Side | None = None, all_findings: bool = False,
+               since: Mapping[str, tuple[str, int]] | None = None, all_findings: bool = False,
                findings: bool = True, fail_on: Iterable[str] = ("breaking", "suspicious")
                ) -> DiffReport:
     """Compare two sides on every target and view both have (of those asked for); the
@@ -131,9 +187,9 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
 
     b = _snapshots(base, arches, views, use_cache)
     h = _snapshots(head, arches, views, use_cache)
-    s = _snapshots(since, arches, views, use_cache) if since is not None else None
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
-    changes = compare(b, h, prefix=prefix, since=s)
+    families = constant_families(head.tree, h) if head.tree is not None else None
+    changes = compare(b, h, prefix=prefix, since=since, families=families)
     pairs = sorted(b.keys() & h.keys())
     new: list[Finding] = []
     not_run: list[tuple[str, str]] = []

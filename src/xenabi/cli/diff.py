@@ -42,7 +42,8 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 def execute(args: argparse.Namespace) -> int:
     from xenabi.cli.output import check_target, emit
     from xenabi.diffreport import RENDERERS
-    from xenabi.sides import diff_sides, is_release_tag, open_side, work_tree
+    from xenabi.sides import (diff_sides, is_release_tag, open_side, release_versions,
+                              work_tree)
 
     check_target(args.output)
     fail_on = ("breaking",) if args.fail_on == "breaking" else ("breaking", "suspicious")
@@ -51,9 +52,8 @@ def execute(args: argparse.Namespace) -> int:
         base = stack.enter_context(open_side(args.base, args.repo))
         head = (stack.enter_context(open_side(args.head, args.repo)) if args.head
                 else work_tree(args.repo))
-        since_side = stack.enter_context(open_side(since, args.repo)) if since else None
         result = diff_sides(base, head, arches=args.arch, views=args.view,
-                            use_cache=not args.no_cache, since=since_side,
+                            use_cache=not args.no_cache, since=release_versions(since, args.repo) if since else None,
                             all_findings=args.all, findings=not args.no_findings,
                             fail_on=fail_on)
     emit(RENDERERS[args.format](result), args.output)
