@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
-from xenabi.model import (Change, ChangeClass, Constant, Finding, IntConstant, RecordLayout,
-                          Severity, Snapshot, TypedefLayout)
+from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
+                          RecordLayout, Severity, Snapshot, TypedefLayout)
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -180,7 +180,7 @@ def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]
     new = {f.name: f for f in h.fields}
     gone = [f for f in b.fields if f.name not in new]
     came = [f for f in h.fields if f.name not in old]
-    renamed = {}
+    renamed: dict[str, FieldLayout] = {}
     for g in gone:
         twin = next((f for f in came if f.offset_bits == g.offset_bits
                      and f.size_bits == g.size_bits and f.canonical_type == g.canonical_type

@@ -13,7 +13,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,16 +164,19 @@ def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
     return out
 
 
-def _snapshots(side: Side, arches: Iterable[str] | None, views: Iterable[str] | None,
-               use_cache: bool) -> dict[tuple[str, str], Snapshot]:
-    if side.snapshots is not None:
-        a, v = set(arches or ()), set(views or ())
-        return {p: s for p, s in side.snapshots.items()
-                if (not a or p[0] in a) and (not v or p[1] in v)}
-    assert side.tree is not None
-    from xenabi.run import snapshots
+def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
+                   views: Iterable[str] | None = None, use_cache: bool = True
+                   ) -> list[dict[tuple[str, str], Snapshot]]:
+    """The snapshots of each side, of the targets and views asked for (default: all); the
+    trees' are computed together, so what their headers share is parsed once."""
+    from xenabi.snapshot import take_trees
 
-    return snapshots(side.tree, arches, views, use_cache=use_cache)
+    trees = [side.tree for side in sides if side.snapshots is None and side.tree is not None]
+    computed = iter(take_trees(trees, arches, views, use_cache=use_cache))
+    a, v = set(arches or ()), set(views or ())
+    return [next(computed) if side.snapshots is None else
+            {p: s for p, s in side.snapshots.items()
+             if (not a or p[0] in a) and (not v or p[1] in v)} for side in sides]
 
 
 def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
@@ -185,8 +188,7 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     rules run on HEAD (and BASE, for the identities it had) when both are trees."""
     from xenabi.run import run
 
-    b = _snapshots(base, arches, views, use_cache)
-    h = _snapshots(head, arches, views, use_cache)
+    b, h = side_snapshots((base, head), arches, views, use_cache)
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
     families = constant_families(head.tree, h) if head.tree is not None else None
     changes = compare(b, h, prefix=prefix, since=since, families=families)
