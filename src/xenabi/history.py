@@ -248,35 +248,33 @@ class Verdict:
         return sum(c.get("class") == cls for c in self.changes)
 
 
-#: a line number inside a message (``sysctl.h:1096``, ``line 878``): not part of a
-#: finding's identity, so that moving lines never makes an old finding new
-_LINE_REF = re.compile(r"(?<=\.h):\d+|(?<=\.pandoc):\d+|\bline \d+")
-_SUGGESTION = re.compile(r"\s*\(?did you mean [^)]*\)?", re.I)
-
-
-def identity(f: Finding) -> tuple[object, ...]:
-    """A finding's identity: its rule, its symbols, its message without line numbers and
-    suggestions (DESIGN.md)."""
-    message = _SUGGESTION.sub("", _LINE_REF.sub("", f.message))
-    return (f.rule, f.symbols, message)
-
-
 def judge_findings(waivers: Callable[[XenTree], Sequence[Waiver]]) -> Judge[Verdict]:
-    """A judge of the findings a commit adds; ``waivers(tree)`` are those that apply to a
-    tree, applied to the parent's findings and the commit's alike (so that a waiver
+    """A judge as ``diff`` judges: its comparison of the parent's snapshots with the
+    commit's, and the findings the commit adds; ``waivers(tree)`` are those that apply
+    to a tree, applied to the parent's findings and the commit's alike (so that a waiver
     neither hides a new finding nor reports itself idle as something new)."""
+    from xenabi.diff import compare
+    from xenabi.model import ChangeClass
+    from xenabi.sides import constant_families
+
+    failing = (ChangeClass.BREAKING, ChangeClass.SUSPICIOUS)
 
     def judged(tree: XenTree, state: State) -> Report:
         return check_judge(state.findings, waivers(tree), {a for a, _ in state.snapshots},
                            {v for _, v in state.snapshots}, state.rules, state.not_run)
 
     def judge(tree: XenTree, base: State, head: State) -> Verdict:
+        snaps = dict(head.snapshots)
+        changes = compare(dict(base.snapshots), snaps, prefix=tree.prefix,
+                          families=constant_families(tree, snaps))
         before = judged(tree, base)
-        known = {identity(f) for f in (*before.findings, *(f for f, _ in before.waived))}
+        known = {f.identity() for f in (*before.findings, *(f for f, _ in before.waived))}
         after = judged(tree, head)
-        new = [f for f in after.findings if identity(f) not in known]
-        waived = [f for f, _ in after.waived if identity(f) not in known]
-        return Verdict(int(any(f.severity is Severity.ERROR for f in new)), (),
+        new = [f for f in after.findings if f.identity() not in known]
+        waived = [f for f, _ in after.waived if f.identity() not in known]
+        rejected = any(c.cls in failing for c in changes) or any(
+            f.severity is Severity.ERROR for f in new)
+        return Verdict(int(rejected), tuple(c.to_json() for c in changes),
                        tuple(sorted([*new, *waived], key=sort_key)))
 
     return judge
