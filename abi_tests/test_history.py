@@ -92,8 +92,8 @@ EDITS = [
          _edit(PUB + "xen.h", "#define SIF_PM_MASK",
                "#define SIF_X_BAD         (1<<2)\n#define SIF_PM_MASK"),
          exit=1, rule="flags"),
-    Edit("xen.h: SIF_X_BAD removed again",
-         _edit(PUB + "xen.h", "#define SIF_X_BAD         (1<<2)\n", "")),
+    Edit("xen.h: SIF_X_BAD removed again (a removal breaks)",
+         _edit(PUB + "xen.h", "#define SIF_X_BAD         (1<<2)\n", ""), exit=1),
     Edit("arch-arm.h: a comment (the x86 units cannot see it)",
          _edit(PUB + "arch-arm.h", "/* Thumb Mode enable */", "/* Thumb mode enable */"), verify=True),
     Edit("docs: name an identifier the headers lack",
@@ -212,6 +212,16 @@ def test_the_flag_on_a_used_bit_names_both_flags(walked: tuple[Walk[Verdict], li
     assert f.file == PUB + "xen.h"
 
 
+def test_changes_are_diffs(walked: tuple[Walk[Verdict], list[str]]) -> None:
+    steps = {s.commit.subject: s.verdict for s in walked[0].steps}
+    added = steps["xen.h: SIF_HVM_GHCB at bit 5 (free)"].changes
+    assert [(c["kind"], c["class"], c["symbol"]) for c in added] == [
+        ("constant-added", "compatible", "SIF_HVM_GHCB")]
+    removed = steps["xen.h: SIF_X_BAD removed again (a removal breaks)"].changes
+    assert [(c["class"], c["symbol"]) for c in removed] == [("breaking", "SIF_X_BAD")]
+    assert steps["domctl.h: lines above the #error (its line moves)"].changes == ()
+
+
 def test_the_repository_is_untouched(built: Built) -> None:
     index = built.repo / ".git" / "index"
     before = (git(built.repo, "status", "--porcelain"), index.stat().st_mtime_ns,
@@ -232,7 +242,7 @@ def test_json_lists_every_judged_commit_oldest_first(
     want = [i for i, e in zip(built.ids[6:10], EDITS[6:10]) if e.listed]
     assert out["schema"] == "xenabi-history/1"
     assert [c["commit"] for c in out["commits"]] == want
-    assert [c["exit"] for c in out["commits"]] == [1, 0, 0, 1]
+    assert [c["exit"] for c in out["commits"]] == [1, 1, 0, 1]
     assert rc == 1
     first = out["commits"][0]
     assert first["subject"] == EDITS[6].subject
