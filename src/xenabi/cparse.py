@@ -187,8 +187,10 @@ def _coord(node: c_ast.Node, public: str) -> Coord:
     if c is None:
         return Coord("<unknown>", 0)
     f = str(c.file)
-    if f.startswith(public):  # as the header is named, not as it was reached
-        f = os.path.normpath(f[len(public):])
+    if f.startswith(public):
+        f = f[len(public):]
+    if not f.startswith(("/", "<")):  # a public header, as named, not as reached
+        f = os.path.normpath(f)
     return Coord(f, c.line or 0)
 
 
@@ -488,7 +490,11 @@ class ParseMemo:
     def parse(self, text: str, public_dir: str) -> c_ast.FileAST:
         typedefs: set[str] = set()
         ext: list[c_ast.Node] = []
+        # public headers named relative to the tree: the same text parses once for
+        # every tree of a run (the two sides of a diff)
+        public = f'"{public_dir.rstrip("/")}/'
         for decl in located(text):
+            decl = decl.replace(public, '"')
             known = frozenset(typedefs.intersection(_IDENT.findall(decl)))
             nodes = self._nodes.get((decl, known))
             if nodes is None:
