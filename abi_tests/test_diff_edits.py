@@ -59,7 +59,8 @@ EDITS = [
     ("removed", XEN, "#define SIF_MOD_START_PFN (1<<3)", "",
      {("constant-removed", B, "SIF_MOD_START_PFN")}),
     ("renamed", XEN, "#define SIF_MOD_START_PFN (1<<3)", "#define SIF_MODSTART_PFN (1<<3)",
-     {("constant-removed", B, "SIF_MOD_START_PFN")}),
+     {("constant-removed", B, "SIF_MOD_START_PFN"),
+      ("constant-added", C, "SIF_MODSTART_PFN")}),
     ("added", XEN, "#define SIF_PM_MASK", "#define SIF_HVM_GHCB      (1<<5)\n#define SIF_PM_MASK",
      {("constant-added", C, "SIF_HVM_GHCB")}),
     ("flag-on-used-bit", XEN, "#define SIF_PM_MASK",
@@ -103,10 +104,12 @@ EDITS = [
       ("record-size-changed", B, "struct evtchn_bind_virq")}),
     ("widened-x86_32-only", VCPU, "    uint32_t rsvd;   /* unused */",
      "    uint32_t rsvd;   /* unused */\n#ifdef __i386__\n    uint32_t more;\n#endif",
-     {("record-size-changed", B, "struct vcpu_register_vcpu_info")}),
+     {("record-size-changed", B, "struct vcpu_register_vcpu_info"),
+      ("field-added", C, "struct vcpu_register_vcpu_info.more")}),
     ("widened-arm32-only", VCPU, "    uint32_t rsvd;   /* unused */",
      "    uint32_t rsvd;   /* unused */\n#ifdef __arm__\n    uint32_t more;\n#endif",
-     {("record-size-changed", B, "struct vcpu_register_vcpu_info")}),
+     {("record-size-changed", B, "struct vcpu_register_vcpu_info"),
+      ("field-added", C, "struct vcpu_register_vcpu_info.more")}),
     ("array-length", SYSCTL, "    uint8_t pad0, pad1;\n    /*\n     * IN:  Start index",
      "    uint8_t pad0, pad1[2];\n    /*\n     * IN:  Start index",
      {("field-size-changed", B, "struct xen_sysctl_readconsole.pad1")}),
@@ -181,6 +184,9 @@ def test_edit_is_classified(tmp_path, base, name, header, old, new, expected):
     got = {(c.kind, c.cls.value, c.symbol) for c in r.changes}
     COUNTS.update({c.cls.value for c in r.changes} or {"no change"})
     assert expected <= got, "\n".join(map(str, r.changes))
+    if name.endswith("-only"):  # widened on one target: the change lists that one alone
+        (size,) = [c for c in r.changes if c.kind == "record-size-changed"]
+        assert size.arches == (name.split("-")[1],)
     allowed = {cls for _, cls, _ in expected}
     assert {c.cls.value for c in r.changes} <= allowed, "\n".join(map(str, r.changes))
 
