@@ -48,12 +48,19 @@ def _git(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> bytes:
     return done.stdout
 
 
-def toplevel(repo: str | None) -> Path:
-    """The repository around ``repo`` (default: the working directory)."""
+def repository(repo: str | None) -> Path:
+    """The repository ``--repo`` names (default: the one around the working directory);
+    a bare one will do for revisions."""
     where = Path(repo or ".")
     if not where.is_dir():
         raise UsageError(f"--repo {where}: no such directory")
-    return Path(_git(where, "rev-parse", "--show-toplevel").decode().strip())
+    _git(where, "rev-parse", "--git-dir")
+    return where
+
+
+def toplevel(repo: str | None) -> Path:
+    """The work tree of the repository around ``repo`` (default: the working directory)."""
+    return Path(_git(repository(repo), "rev-parse", "--show-toplevel").decode().strip())
 
 
 @contextlib.contextmanager
@@ -90,7 +97,7 @@ def _paths(top: Path, commit: str, wanted: Iterable[str]) -> list[str]:
 @contextlib.contextmanager
 def revision(rev: str, repo: str | None) -> Iterator[Side]:
     """A revision's public headers (and the rules' other inputs) in a temporary directory."""
-    top = toplevel(repo)
+    top = repository(repo)
     commit = _commit(top, rev)
     paths = _paths(top, commit, (PUBLIC.as_posix(), *_EXTRA))
     if PUBLIC.as_posix() not in paths:
@@ -107,7 +114,7 @@ def is_release_tag(rev: str, repo: str | None) -> bool:
     if Path(rev).exists():
         return False
     try:
-        _git(toplevel(repo), "rev-parse", "--verify", "--quiet", f"refs/tags/{rev}")
+        _git(repository(repo), "rev-parse", "--verify", "--quiet", f"refs/tags/{rev}")
     except UsageError:
         return False
     return rev.startswith("RELEASE-")
@@ -134,7 +141,7 @@ def release_versions(spec: str, repo: str | None) -> dict[str, tuple[str, int]]:
         return _versions_in((h, (tree.public / h).read_bytes()) for h in tree.headers)
     if path.exists():
         return interface_versions(load_snapshot(path).snapshots)
-    top = toplevel(repo)
+    top = repository(repo)
     commit = _commit(top, spec)
     listed = _git(top, "grep", "-I", "-l", "-E", "_INTERFACE_VERSION", commit, "--",
                   PUBLIC.as_posix(), ok=(0, 1)).decode().splitlines()
