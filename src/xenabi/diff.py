@@ -169,6 +169,8 @@ def record_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
 
 
 def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]:
+    if b.fields == h.fields and b.size == h.size and b.align == h.align:
+        return  # most records: the same on both sides (a line moved at most)
     at = (h.header, h.line)
     if b.size != h.size:
         yield Fact("record-size-changed", B, key, f"{key}: size changed", *at,
@@ -215,7 +217,7 @@ def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]
             yield Fact("field-type-changed", B, sym, f"{key}: field {f.name} changed type",
                        *at, f.canonical_type, n.canonical_type)
     quiet = not gone and not moved and b.size == h.size and b.align == h.align
-    covered = _cover(b)
+    covered = _cover(b) if quiet and came else set()
     for f in came:
         if f.name in {r.name for r in renamed.values()}:
             continue
