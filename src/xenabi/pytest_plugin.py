@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from xenabi.model import Snapshot
+    from xenabi.model import Change, Snapshot
     from xenabi.tree import XenTree
 
 
@@ -130,7 +130,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("xen_abi_change", params or [pytest.param(None, id="unchanged")])
 
 
-def _base_changes(config: pytest.Config, base: str) -> list[object]:
+def _base_changes(config: pytest.Config, base: str) -> list[Change]:
     from xenabi.errors import UsageError
     from xenabi.model import ChangeClass
     from xenabi.sides import Side, diff_sides, open_side
