@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
-                          RecordLayout, Severity, Snapshot, TypedefLayout)
+                          RecordLayout, Severity, Snapshot, Status, TypedefLayout)
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -27,7 +27,7 @@ Snapshots = Mapping[tuple[str, str], Snapshot]
 B, C, S = ChangeClass.BREAKING, ChangeClass.COMPATIBLE, ChangeClass.SUSPICIOUS
 
 #: a version macro: a bump, never a break
-_VERSION = re.compile(r"\A(?:__XEN_LATEST_INTERFACE_VERSION__|[A-Z]\w*_INTERFACE_VERSION)\Z")
+_VERSION = re.compile(r"\A(?:__XEN_(?:LATEST_)?INTERFACE_VERSION__|[A-Z]\w*_INTERFACE_VERSION)\Z")
 #: a versioned tools interface's own version macro: ``XEN_DOMCTL_INTERFACE_VERSION``,
 #: ``XENPF_INTERFACE_VERSION`` (the guest ABI's ``__XEN_*`` versions accept no break)
 _TOOLS_VERSION = re.compile(r"\A[A-Z]\w*_INTERFACE_VERSION\Z")
@@ -169,6 +169,8 @@ def record_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
 
 
 def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]:
+    if b.fields == h.fields and b.size == h.size and b.align == h.align:
+        return  # most records: the same on both sides (a line moved at most)
     at = (h.header, h.line)
     if b.size != h.size:
         yield Fact("record-size-changed", B, key, f"{key}: size changed", *at,
@@ -215,7 +217,7 @@ def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]
             yield Fact("field-type-changed", B, sym, f"{key}: field {f.name} changed type",
                        *at, f.canonical_type, n.canonical_type)
     quiet = not gone and not moved and b.size == h.size and b.align == h.align
-    covered = _cover(b)
+    covered = _cover(b) if quiet and came else set()
     for f in came:
         if f.name in {r.name for r in renamed.values()}:
             continue
@@ -284,9 +286,19 @@ def _typedef_change(name: str, b: TypedefLayout, h: TypedefLayout) -> Iterator[F
 
 def facts(base: Snapshot, head: Snapshot,
           families: Mapping[str, frozenset[str]] | None = None) -> list[Fact]:
-    """Every change from ``base`` to ``head`` (one target and view), before grouping."""
-    return [*constant_facts(base, head, families), *record_facts(base, head),
-            *typedef_facts(base, head)]
+    """Every change from ``base`` to ``head`` (one target and view), before grouping. A
+    header that parsed in BASE and fails in HEAD is one breaking change, not a removal
+    of everything it declared."""
+    failed = {h: st for h, st in head.headers.items() if st.status is Status.FAILED
+              and (h not in base.headers or base.headers[h].status is not Status.FAILED)}
+    out = [Fact("header-failed", B, h, f"{h} no longer parses: {st.why or 'cannot be read'}",
+                h, st.coord.line if st.coord and st.coord.file == h else 1)
+           for h, st in sorted(failed.items())]
+    for f in (*constant_facts(base, head, families), *record_facts(base, head),
+              *typedef_facts(base, head)):
+        if not (f.file in failed and f.after is None and f.kind.endswith("-removed")):
+            out.append(f)
+    return out
 
 
 # --------------------------------------------------------------------------
