@@ -31,6 +31,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path, PurePosixPath
 
@@ -181,9 +182,11 @@ def _decode(data: bytes, label: str) -> str:
 
 
 def _from_mail(text: str, label: str, index: int, count: int) -> Patch:
-    msg = email.message_from_string(text, policy=email.policy.compat32)
+    # from bytes: an 8bit body then decodes as its charset says
+    msg = email.message_from_bytes(text.encode(), policy=email.policy.compat32)
     body = "".join(_diff_parts(msg, label))
-    subject = " ".join(str(msg.get("Subject", "")).split())
+    raw = msg.get("Subject", "")
+    subject = " ".join(str(make_header(decode_header(raw))).split()) if raw else ""
     name = subject or (f"{Path(label).name} message {index + 1}" if count > 1
                        else Path(label).name)
     return Patch(name, parse_diff(body.replace("\r\n", "\n"), label))
@@ -457,17 +460,15 @@ def _candidates(stated: int, lo: int, hi: int) -> Iterator[int]:
             yield stated - d
 
 
-def place(file: list[str], hunk: Hunk, shift: int) -> _Fit | None:
-    """Where ``hunk`` goes in ``file`` (``shift``: how far earlier hunks moved lines)."""
+def place(file: list[str], hunk: Hunk, stated: int) -> _Fit | None:
+    """Where ``hunk`` goes in ``file``, looked for from index ``stated`` outward."""
     old = hunk.old
-    stated = max(hunk.old_start - 1 + shift, 0) if old else min(hunk.old_start + shift,
-                                                                len(file))
     if not old:  # a pure addition (a new file, or lines added to an empty one)
-        return _Fit(stated, stated, "exact" if stated == hunk.old_start + shift else "offset")
+        return _Fit(min(stated, len(file)), min(stated, len(file)), "offset")
     if not hunk.mangled:
         for at in _candidates(stated, 0, len(file) - len(old) + 1):
             if _exact_at(file, old, at):
-                return _Fit(at, at + len(old), "exact" if at == stated else "offset")
+                return _Fit(at, at + len(old), "offset")
     first = next((k for k, x in enumerate(old) if _norm(x)), None)
     if first is None:
         return None
@@ -487,12 +488,11 @@ def place(file: list[str], hunk: Hunk, shift: int) -> _Fit | None:
     return None
 
 
-def _nearest(file: list[str], hunk: Hunk, shift: int) -> str:
+def _nearest(file: list[str], hunk: Hunk, stated: int) -> str:
     """Where the hunk came closest: the line with the longest run of its old lines."""
     old = [_norm(x) for x in hunk.old if _norm(x)]
     if not old or not file:
         return "the file is empty" if not file else "the hunk has no old lines"
-    stated = hunk.old_start - 1 + shift
     best, best_at = 0, None
     norm = [_norm(x) for x in file]
     for at in range(len(file)):
@@ -658,18 +658,22 @@ def apply_patch(tree: Overlay, patch: Patch) -> list[Placement]:
             if data is None:
                 raise UsageError(f"{patch.name}: {old}: no such file in the tree")
             lines = _lines(data, old, patch.name)
-        shift = 0
+        # as GNU patch: a hunk is looked for where the earlier ones' offset says, and its
+        # offset is counted from its stated line moved by the lines earlier hunks added
+        delta = last_offset = 0
         for hunk in fp.hunks:
-            fit = place(lines, hunk, shift)
+            stated = hunk.old_start - (1 if hunk.old else 0) + delta
+            fit = place(lines, hunk, stated + last_offset)
             if fit is None:
                 raise HunkError(f"{patch.name}: {fp.path}: hunk {_short_header(hunk.header)} "
-                                f"cannot be placed ({_nearest(lines, hunk, shift)})")
+                                f"cannot be placed ({_nearest(lines, hunk, stated)})")
             before = len(lines)
             lines = apply_hunk(lines, hunk, fit)
-            stated = hunk.old_start - 1 + (0 if hunk.old else 1)
+            last_offset = fit.start - stated
+            how = fit.how if fit.how == "whitespace" or last_offset else "exact"
             placed.append(Placement(patch.name, fp.path, hunk.header, fit.start + 1,
-                                    fit.start - stated, fit.how, fit.blank_restored))
-            shift = fit.start - (hunk.old_start - 1) + len(lines) - before
+                                    last_offset, how, fit.blank_restored))
+            delta += len(lines) - before
         content = "".join(lines).encode()
         if old is not None and not fp.copy and old != new:
             tree.changes[old] = None
