@@ -129,6 +129,16 @@ def test_an_archive_mangled_hunk_is_placed_with_whitespace_ignored(tmp_path: Pat
     assert new_text(ov, "src/a.txt") == want
 
 
+def test_a_mangled_replacement_keeps_the_lost_blank_line_after_it(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    text = ("--- a/src/a.txt\n+++ b/src/a.txt\n@@ -27,5 +27,5 @@\n"
+            "line 27\nline 28 with spaces\n-line 29\n+line 29, edited\nline 31\n")
+    ov, placed = apply_text(root, text)
+    assert placed == ["src/a.txt: hunk @@ -27,5 +27,5 @@ placed with whitespace ignored at "
+                      "line 27 (1 blank context line restored)"]
+    assert new_text(ov, "src/a.txt") == BASE.replace("line 29\n\n", "line 29, edited\n\n")
+
+
 def test_mangled_hunks_stay_within_the_bounded_offset(tmp_path: Path) -> None:
     far = "".join(f"filler {i}\n" for i in range(400)) + "needle one\nneedle two\n"
     root = tree(tmp_path, {"f.txt": far})

@@ -557,11 +557,14 @@ def _added_block_before(body: list[tuple[str, str]], k: int) -> bool:
 
 def _gap_after_block(body: list[tuple[str, str]], k: int) -> bool:
     """Blank lines the patch lost between an added block and ``body[k]`` go after the
-    block when it starts with a blank line and does not end with one (the block then
-    sat right after its context); otherwise before it."""
+    block when it replaces removed lines (it stands where they stood), or when it starts
+    with a blank line and does not end with one (it sat right after its context);
+    otherwise before it."""
     j = k
     while j > 0 and body[j - 1][0] == "+":
         j -= 1
+    if j > 0 and body[j - 1][0] == "-":
+        return True
     block = [t for _, t in body[j:k]]
     starts, ends = _norm(block[0]) == "", _norm(block[-1]) == ""
     return starts and not ends
