@@ -1,0 +1,316 @@
+"""``check-patch``'s library: apply a series to a base tree step by step, and judge each step.
+
+The base is a tree directory (``--xen-root``) or a git revision. Patches are
+applied to an :class:`~xenabi.patch.Overlay` of it, one after another; after
+each, the files ABI judging reads (the public headers, the docs, xlat.lst,
+reference.size, xen/Makefile, a tree's own waivers) are written into a
+temporary directory, never into the base. Each step's snapshots come from
+the step before it (:mod:`xenabi.patchsnap`) when the patch only touches
+macros, else from the pipeline.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xenabi import patchsnap
+from xenabi.model import Finding, Severity, Snapshot
+from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, materialize
+from xenabi.targets import TARGETS
+from xenabi.tree import PUBLIC, XenTree, open_tree
+
+#: what judging reads of a checkout besides nothing else: copied into each step's tree
+CHECKOUT_INPUTS = (PUBLIC.as_posix(), "docs", "xen/include/xlat.lst",
+                   "tools/include/xen-foreign/reference.size", "xen/Makefile",
+                   "xenabi-waivers.toml")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One patch of a series, applied: where its hunks went and the tree it made."""
+
+    patch: Patch
+    placements: tuple[Placement, ...]
+    #: files of the patch this base cannot hold (a headers directory has no docs/)
+    not_applied: tuple[str, ...]
+    tree: XenTree
+    snapshots: Mapping[tuple[str, str], Snapshot]
+    derived: bool  #: the snapshots came from the previous step's, not the pipeline
+
+
+def _for_headers_dir(patch: Patch) -> tuple[Patch, tuple[str, ...]]:
+    """A patch for a tree whose root is the public directory: paths under
+    xen/include/public/ lose that prefix; other files cannot be applied."""
+    prefix = PUBLIC.as_posix() + "/"
+    kept: list[FilePatch] = []
+    dropped: list[str] = []
+
+    def strip(p: str | None) -> str | None:
+        return p[len(prefix):] if p is not None and p.startswith(prefix) else None
+
+    for fp in patch.files:
+        old, new = strip(fp.old_path), strip(fp.new_path)
+        if (fp.old_path is None or old) and (fp.new_path is None or new):
+            kept.append(replace(fp, old_path=old, new_path=new))
+        else:
+            dropped.append(fp.path)
+    return replace(patch, files=tuple(kept)), tuple(dropped)
+
+
+def _header_texts(tree: XenTree) -> dict[str, str]:
+    return {h: tree.read(h) for h in tree.headers}
+
+
+def apply_series(base: XenTree, overlay: Overlay, patches: Sequence[Patch], workdir: Path,
+                 base_snapshots: Mapping[tuple[str, str], Snapshot],
+                 take: Callable[[XenTree], Mapping[tuple[str, str], Snapshot]]
+                 ) -> list[Step]:
+    """Apply ``patches`` in order to ``overlay`` (over ``base``), each step's tree under
+    ``workdir``; ``take`` computes the snapshots of a tree when they cannot be derived."""
+    steps: list[Step] = []
+    texts = _header_texts(base)
+    snaps = base_snapshots
+    inputs = CHECKOUT_INPUTS if base.kind == "checkout" else ("",)
+    for n, patch in enumerate(patches, 1):
+        dropped: tuple[str, ...] = ()
+        if base.kind != "checkout":
+            patch, dropped = _for_headers_dir(patch)
+        before = dict(overlay.changes)
+        placed = apply_patch(overlay, patch)
+        tree = open_tree(materialize(overlay, inputs, workdir / f"step-{n}"))
+        new_texts = _updated_texts(texts, overlay.changes, before, base, tree)
+        plan = patchsnap.plan(texts, new_texts)
+        derived = patchsnap.derive(plan, snaps) if plan is not None else None
+        snaps = derived if derived is not None else take(tree)
+        steps.append(Step(patch, tuple(placed), dropped, tree, snaps, derived is not None))
+        texts = new_texts
+    return steps
+
+
+def _updated_texts(texts: Mapping[str, str], changes: Mapping[str, bytes | None],
+                   before: Mapping[str, bytes | None], base: XenTree,
+                   tree: XenTree) -> dict[str, str]:
+    """The public headers' texts after a step: only the files it changed are read."""
+    prefix = base.prefix
+    touched = [p for p in changes if changes[p] != before.get(p, b"\0")
+               or p not in before]
+    if not any(p.startswith(prefix) for p in touched):
+        return dict(texts)
+    out = dict(texts)
+    for path in touched:
+        if not path.startswith(prefix) or not path.endswith(".h"):
+            continue
+        header = path[len(prefix):]
+        if changes[path] is None:
+            out.pop(header, None)
+        else:
+            out[header] = tree.read(header)
+    return out
+
+
+def workdir() -> tempfile.TemporaryDirectory[str]:
+    """Where the steps' trees are written: removed when the run ends."""
+    return tempfile.TemporaryDirectory(prefix="xenabi-check-patch-")
+
+
+def extract_revision(repo: str, rev: str, dest: Path) -> XenTree:
+    """The judged inputs of ``rev`` in ``repo``, read with ``git archive`` into ``dest``
+    (the repository's work tree, index and stash are never touched)."""
+    import io
+    import subprocess
+    import tarfile
+
+    from xenabi.errors import UsageError
+
+    def git(*a: str) -> bytes:
+        r = subprocess.run(["git", "-C", repo, *a], capture_output=True)
+        if r.returncode:
+            why = r.stderr.decode(errors="replace").strip().splitlines()
+            raise UsageError(f"{repo}: git {a[0]}: {why[-1] if why else 'failed'}")
+        return r.stdout
+
+    commit = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    present = git("ls-tree", "--name-only", commit, "--", *CHECKOUT_INPUTS).decode().split()
+    if PUBLIC.as_posix() not in present:
+        raise UsageError(f"{repo}: {rev} has no {PUBLIC.as_posix()}: not a Xen tree")
+    data = git("archive", "--format=tar", commit, "--", *present)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(dest, filter="data")
+    return open_tree(dest)
+
+
+# --------------------------------------------------------------------------
+# Judging a step (interim: until xenabi.diff lands, constants and record sizes only)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change of the ABI between two sides, grouped over targets and views."""
+
+    kind: str  #: ``constant-added``, ``constant-value-changed``, ...
+    cls: str  #: ``breaking``, ``suspicious``, ``compatible``
+    symbol: str
+    message: str
+    file: str
+    line: int
+    arches: tuple[str, ...]
+    views: tuple[str, ...]
+    before: str | None
+    after: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "class": self.cls, "symbol": self.symbol,
+                "message": self.message, "file": self.file, "line": self.line,
+                "arches": list(self.arches), "views": list(self.views),
+                "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one step (or the whole series) changes, and what the rules newly find."""
+
+    name: str
+    changes: tuple[Change, ...]
+    findings: tuple[Finding, ...]  #: new on the head side
+
+    def exit_status(self) -> int:
+        return int(any(c.cls in ("breaking", "suspicious") for c in self.changes)
+                   or any(f.severity is Severity.ERROR for f in self.findings))
+
+
+def _identity(f: Finding) -> tuple[object, ...]:
+    """A finding's identity: its rule, symbols and message without line numbers."""
+    import re
+
+    return (f.rule, f.symbols, re.sub(r":\d+|line \d+|lines? [\d-]+", "", f.message))
+
+
+def _constant_changes(tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
+                      head: Mapping[tuple[str, str], Snapshot]) -> list[Change]:
+    groups: dict[tuple[str, str, str, str | None, str | None], list[tuple[str, str]]] = {}
+    where: dict[str, tuple[str, int]] = {}
+    for tv in head:
+        b, h = base[tv].constants, head[tv].constants
+        for name in h.keys() | b.keys():
+            bc, hc = b.get(name), h.get(name)
+            if bc is not None and hc is not None and bc.value == hc.value:
+                continue
+            kind = ("constant-added" if bc is None else "constant-removed" if hc is None
+                    else "constant-value-changed")
+            c = hc or bc
+            assert c is not None
+            where[name] = (tree.finding_path(c.header), c.line)
+            key = (kind, name, "compatible" if bc is None else "breaking",
+                   None if bc is None else str(bc.value), None if hc is None else str(hc.value))
+            groups.setdefault(key, []).append(tv)
+    out = []
+    for (kind, name, cls, before, after), tvs in sorted(groups.items()):
+        arches = tuple(a for a in TARGETS if any(a == x for x, _ in tvs))
+        views = tuple(sorted({v for _, v in tvs}))
+        what = {"constant-added": f"new constant {name} = {after}",
+                "constant-removed": f"constant {name} removed (was {before})",
+                "constant-value-changed": f"{name}: value {before} -> {after}"}[kind]
+        out.append(Change(kind, cls, name, what, *where[name], arches, views, before, after))
+    return out
+
+
+def judge(name: str, base_tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
+          head_tree: XenTree, head: Mapping[tuple[str, str], Snapshot],
+          base_findings: Sequence[Finding], head_findings: Sequence[Finding]) -> Verdict:
+    changes = _constant_changes(head_tree, base, head)
+    old = {_identity(f) for f in base_findings}
+    new = [f for f in head_findings if _identity(f) not in old]
+    added = [c.symbol for c in changes if c.kind == "constant-added"]
+    if added and head_tree.docs is not None:
+        new.extend(_coverage(head_tree, head, added))
+    return Verdict(name, tuple(changes), tuple(new))
+
+
+def _coverage(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
+              symbols: Sequence[str]) -> list[Finding]:
+    from xenabi.docs import load_docs
+    from xenabi.rules.doc_coverage import coverage_findings
+    from xenabi.rules.doc_refs import tree_index
+
+    docs = load_docs(tree)
+    if docs is None:
+        return []
+    return list(coverage_findings(tree_index(tree, snaps), tree, docs, Severity.WARNING,
+                                  symbols))
+
+
+def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
+              use_cache: bool) -> list[Finding]:
+    from xenabi.check import cache_path, findings, load_cached, store_cached
+    from xenabi.rules import REGISTRY, runnable
+
+    rules, _ = runnable(tree, tuple(REGISTRY))
+    path = cache_path(tree, {a for a, _ in snaps}, {v for _, v in snaps}, rules) \
+        if use_cache else None
+    found = load_cached(path) if path is not None else None
+    if found is None:
+        found = findings(tree, snaps, rules, use_cache=use_cache)
+        if path is not None:
+            store_cached(path, found)
+    return found
+
+
+@dataclass(frozen=True)
+class Result:
+    """A checked series: each step, its verdict, and the verdict of the whole."""
+
+    base: str
+    steps: tuple[Step, ...]
+    verdicts: tuple[Verdict, ...]  #: one per step
+    whole: Verdict | None  #: the series as one change (None for a single patch)
+    arches: tuple[str, ...]
+    views: tuple[str, ...]
+
+    def exit_status(self) -> int:
+        return max([v.exit_status() for v in self.verdicts]
+                   + ([self.whole.exit_status()] if self.whole else []))
+
+    def render(self, fmt: str) -> str:
+        from xenabi import patchreport
+
+        return patchreport.render(self, fmt)
+
+
+def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = None,
+        rev: str | None = None, arches: Sequence[str], views: Sequence[str],
+        use_cache: bool = True) -> Result:
+    """Apply ``patches`` in order to ``base`` (or ``rev`` of ``repo``) and judge each."""
+    from xenabi.patch import dir_reader
+    from xenabi.snapshot import take_all
+
+    with workdir() as tmp:
+        work = Path(tmp)
+        if base is None:
+            assert repo is not None and rev is not None
+            base = extract_revision(repo, rev, work / "base")
+            label = f"{rev} of {repo}"
+        else:
+            label = str(base.root)
+        overlay = Overlay(dir_reader(base.root), base.root)
+
+        def take(tree: XenTree) -> Mapping[tuple[str, str], Snapshot]:
+            return take_all(tree, arches, views, use_cache=use_cache)
+
+        base_snaps = take(base)
+        steps = apply_series(base, overlay, patches, work, base_snaps, take)
+        base_found = _findings(base, base_snaps, use_cache)
+        verdicts = []
+        prev_tree, prev_snaps, prev_found = base, base_snaps, base_found
+        for s in steps:
+            found = _findings(s.tree, s.snapshots, use_cache)
+            verdicts.append(judge(s.patch.name, prev_tree, prev_snaps, s.tree, s.snapshots,
+                                  prev_found, found))
+            prev_tree, prev_snaps, prev_found = s.tree, s.snapshots, found
+        whole = (judge(f"the series ({len(steps)} patches)", base, base_snaps, prev_tree,
+                       prev_snaps, base_found, prev_found) if len(steps) > 1 else None)
+        return Result(label, tuple(steps), tuple(verdicts), whole, tuple(arches),
+                      tuple(views))
