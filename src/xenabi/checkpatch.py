@@ -313,4 +313,4 @@ def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = No
         whole = (judge(f"the series ({len(steps)} patches)", base, base_snaps, prev_tree,
                        prev_snaps, base_found, prev_found) if len(steps) > 1 else None)
         return Result(label, tuple(steps), tuple(verdicts), whole, tuple(arches),
-                      tuple(views))
+                      tuple(sorted(views)))

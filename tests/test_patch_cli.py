@@ -1,0 +1,203 @@
+"""``xenabi check-patch`` on the mini fixture tree: verdicts, series, exit codes, formats,
+a git base, and snapshots derived from the base's equal to those computed afresh."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.minitree import MINI
+from xenabi import patchsnap
+from xenabi.cli import main
+from xenabi.patch import Overlay, apply_patch, dir_reader, materialize, read_patches
+from xenabi.snapshot import take_all
+from xenabi.tree import open_tree
+
+XEN_H = "xen/include/public/xen.h"
+
+
+def hunk(old: str, new: str, name: str = XEN_H, subject: str = "mini: a change") -> str:
+    """A git-style patch replacing the line ``old`` of the mini xen.h by ``new`` (lines),
+    with the line before and after as context."""
+    lines = (MINI / name).read_text().splitlines()
+    at = lines.index(old)
+    ctx_before, ctx_after = lines[at - 1], lines[at + 1]
+    new_lines = new.splitlines()
+    body = [f" {ctx_before}", f"-{old}", *(f"+{n}" for n in new_lines), f" {ctx_after}"]
+    return (f"From: Dev <dev@example.org>\nSubject: [PATCH] {subject}\n\n"
+            f"Why.\n---\ndiff --git a/{name} b/{name}\n--- a/{name}\n+++ b/{name}\n"
+            f"@@ -{at},3 +{at},{2 + len(new_lines)} @@\n" + "\n".join(body) + "\n-- \n2.52.0\n")
+
+
+ADD_C = hunk("#define MINI_FLAG_B (1U << 1)",
+             "#define MINI_FLAG_B (1U << 1)\n#define MINI_FLAG_C (1U << 2)", subject="add C")
+
+
+def digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            h.update(f"{p}{st.st_mtime_ns}".encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], *patches: str,
+        args: tuple[str, ...] = ()) -> tuple[int, str, str]:
+    files = []
+    for i, text in enumerate(patches):
+        f = tmp_path / f"p{i}.patch"
+        f.write_text(text)
+        files.append(str(f))
+    code = main(["check-patch", *files, "--xen-root", str(MINI), "--arch", "x86_64",
+                 "--arch", "arm32", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_new_flag_is_a_compatible_change(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    before = digest(MINI)
+    code, out, _ = run(tmp_path, capsys, ADD_C)
+    assert code == 0
+    assert ("  xen/include/public/xen.h:10: compatible: new constant MINI_FLAG_C = 4 "
+            "(x86_64 arm32 / guest tools)") in out.splitlines()
+    assert digest(MINI) == before  # the base is never written
+
+
+def test_a_series_step_that_breaks_what_an_earlier_one_added(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = ADD_C
+    # the second patch is made against the first's result
+    second = ("From: Dev <dev@example.org>\nSubject: [PATCH 2/2] renumber C\n\n---\n"
+              f"--- a/{XEN_H}\n+++ b/{XEN_H}\n@@ -9,3 +9,3 @@\n"
+              " #define MINI_FLAG_B (1U << 1)\n-#define MINI_FLAG_C (1U << 2)\n"
+              "+#define MINI_FLAG_C (1U << 3)\n #define MINI_MASK (0xFF << 8)\n")
+    code, out, _ = run(tmp_path, capsys, first, second, args=("--format", "json"))
+    import json
+
+    data = json.loads(out)
+    assert code == 1
+    step1, step2 = data["patches"]
+    assert [(c["class"], c["symbol"], c["after"]) for c in step1["changes"]] == [
+        ("compatible", "MINI_FLAG_C", "4")]
+    assert [(c["class"], c["symbol"], c["before"], c["after"]) for c in step2["changes"]] == [
+        ("breaking", "MINI_FLAG_C", "4", "8")]
+    assert (step1["exit"], step2["exit"]) == (0, 1)
+    # as a whole, the series only adds a flag
+    assert [(c["class"], c["symbol"], c["after"]) for c in data["changes"]] == [
+        ("compatible", "MINI_FLAG_C", "8")]
+
+
+def test_a_hunk_that_cannot_be_placed_is_exit_2_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = ADD_C.replace(" #define MINI_FLAG_A (1U << 0)", " #define MINI_FLAG_Z (1U << 0)")
+    code, out, err = run(tmp_path, capsys, bad)
+    assert code == 2 and out == ""
+    assert err == ("xenabi: error: [PATCH] add C: xen/include/public/xen.h: hunk "
+                   "@@ -8,3 +8,4 @@ cannot be placed (nearest: line 9, where 2 of its 3 "
+                   "context and removed lines match)\n")
+
+
+def test_the_email_format_is_plain_and_narrow(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    renumber = hunk("#define MINI_FLAG_B (1U << 1)", "#define MINI_FLAG_B (1U << 3)",
+                    subject="a much longer subject line that a mailer would have to wrap "
+                            "because it goes on and on")
+    code, out, _ = run(tmp_path, capsys, renumber, args=("--format", "email"))
+    assert code == 1
+    assert "\x1b" not in out
+    assert all(len(ln) < 76 for ln in out.splitlines()), out
+    text = " ".join(out.split())
+    assert "Checked: x86_64 arm32; views: guest tools." in text
+    assert "Breaking: - xen/include/public/xen.h:9: MINI_FLAG_B: value 2 -> 8 (was 2, now 8)" \
+        in text
+
+
+def test_standard_input(monkeypatch: pytest.MonkeyPatch,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ADD_C.encode())))
+    assert main(["check-patch", "-", "--xen-root", str(MINI), "--arch", "x86_64"]) == 0
+    assert "new constant MINI_FLAG_C = 4" in capsys.readouterr().out
+
+
+def test_a_git_revision_as_the_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "repo"
+    shutil.copytree(MINI, repo)
+    git = ["git", "-C", str(repo), "-c", "user.name=T", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    # the work tree has an edit the patch's context lacks: the base must be the commit
+    (repo / XEN_H).write_text((repo / XEN_H).read_text().replace("MINI_FLAG_B", "MINI_B"))
+    before = digest(repo)
+    (tmp_path / "p.patch").write_text(ADD_C)
+    code = main(["check-patch", str(tmp_path / "p.patch"), "--repo", str(repo), "--base",
+                 "HEAD", "--arch", "x86_64"])
+    assert code == 0
+    assert "new constant MINI_FLAG_C = 4" in capsys.readouterr().out
+    assert digest(repo) == before
+    assert main(["check-patch", str(tmp_path / "p.patch"), "--repo", str(repo), "--base",
+                 "nope"]) == 2
+    assert capsys.readouterr().err.startswith(f"xenabi: error: {repo}: git rev-parse")
+
+
+# -- derived snapshots equal computed ones
+
+
+EDITS = {
+    "a new flag": ADD_C,
+    "a changed flag": hunk("#define MINI_FLAG_B (1U << 1)", "#define MINI_FLAG_B (1U << 4)"),
+    "a removed mask": hunk("#define MINI_MASK (0xFF << 8)", "/* no mask */"),
+    "a flag made of others": hunk("#define MINI_MASK (0xFF << 8)",
+                                  "#define MINI_MASK (0xFF << 8)\n"
+                                  "#define MINI_AB (MINI_FLAG_A | MINI_FLAG_B)"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_derived_snapshots_equal_the_computed_ones(tmp_path: Path, edit: str) -> None:
+    base = open_tree(MINI)
+    ov = Overlay(dir_reader(MINI), MINI)
+    for p in read_patches(EDITS[edit].encode(), "p"):
+        apply_patch(ov, p)
+    head = open_tree(materialize(ov, ["xen"], tmp_path / "head"))
+    plan = patchsnap.plan({h: base.read(h) for h in base.headers},
+                          {h: head.read(h) for h in head.headers})
+    assert plan is not None
+    derived = patchsnap.derive(plan, take_all(base, use_cache=False))
+    assert derived is not None
+    computed = take_all(head, use_cache=False)
+    assert {k: v.body() for k, v in derived.items()} == {
+        k: v.body() for k, v in computed.items()}
+
+
+NOT_DERIVABLE = {
+    "a new field": hunk("    domid_t  owner;", "    domid_t  owner;\n    uint8_t extra;"),
+    "a macro used in C": hunk("#define MINI_MASK (0xFF << 8)",
+                              "#define MINI_MASK (0xFF << 8)\n#define domid_t int"),
+    "a function-like macro": hunk("#define MINI_MASK (0xFF << 8)",
+                                  "#define MINI_MASK (0xFF << 8)\n#define MINI_F(x) (x)"),
+    "a conditional": hunk("#define MINI_MASK (0xFF << 8)",
+                          "#ifdef MINI_X\n#define MINI_MASK (0xFF << 8)\n#endif"),
+}
+
+
+@pytest.mark.parametrize("edit", NOT_DERIVABLE)
+def test_what_cannot_be_derived_is_computed(tmp_path: Path, edit: str) -> None:
+    base = open_tree(MINI)
+    ov = Overlay(dir_reader(MINI), MINI)
+    for p in read_patches(NOT_DERIVABLE[edit].encode(), "p"):
+        apply_patch(ov, p)
+    head = open_tree(materialize(ov, ["xen"], tmp_path / "head"))
+    plan = patchsnap.plan({h: base.read(h) for h in base.headers},
+                          {h: head.read(h) for h in head.headers})
+    assert plan is None or patchsnap.derive(plan, take_all(base, use_cache=False)) is None
