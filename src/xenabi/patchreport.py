@@ -95,13 +95,12 @@ def _email_verdict(v: Verdict, step: Step | None) -> Iterator[str]:
                  "compatible": "Compatible additions"}[cls]
         yield f"  {title}:"
         for c in changes:
-            both = (f" (was {c.before}, now {c.after})"
-                    if c.before is not None and c.after is not None and cls != "compatible"
-                    else "")
-            yield from _wrap(f"- {c.file}:{c.line}: {c.message}{both}, on "
+            yield from _wrap(f"- {c.file}:{c.line}: {c.message}, on "
                              f"{_where(c.arches, c.views)}", "    ", "      ")
-    docs = [f for f in v.findings if f.rule.startswith("doc-")]
-    other = [f for f in v.findings if not f.rule.startswith("doc-")]
+    # information (a family's long-standing gaps) is for a tree's report, not a reply
+    shown = [f for f in v.findings if f.severity is not Severity.INFO]
+    docs = [f for f in shown if f.rule.startswith("doc-")]
+    other = [f for f in shown if not f.rule.startswith("doc-")]
     for title, found in (("New findings", other), ("Docs", docs)):
         if found:
             yield f"  {title}:"
