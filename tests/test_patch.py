@@ -114,29 +114,25 @@ def test_later_hunks_follow_the_shift_of_earlier_ones(tmp_path: Path) -> None:
     assert new_text(ov, "src/a.txt") == want
 
 
-def test_an_archive_mangled_hunk_is_placed_with_whitespace_ignored(tmp_path: Path) -> None:
-    # lines 26-29 of BASE: "line 26", "line 27"... 28 is "    line 28  with   spaces", 30 is
-    # blank. The archive lost the indent, collapsed the spaces and dropped the blank line;
-    # the hunk was made 10 lines further down
+# lines 27-31 of BASE: "line 27", "    line 28  with   spaces", "line 29", "" (blank),
+# "line 31". The archive lost the indent, collapsed the spaces and dropped the blank line.
+@pytest.mark.parametrize("header, body, how, old, new", [
+    # made 9 lines further down; the lost blank line stays before the insertion
+    ("@@ -36,6 +36,7 @@", "line 27\nline 28 with spaces\n line 29\n+inserted\n line 31\n",
+     "(offset -9 lines, 1 blank context line restored)", "line 29\n\n",
+     "line 29\n\ninserted\n"),
+    # a replaced line: the lost blank line stays after its replacement
+    ("@@ -27,5 +27,5 @@", "line 27\nline 28 with spaces\n-line 29\n+line 29, edited\nline 31\n",
+     "(1 blank context line restored)", "line 29\n\n", "line 29, edited\n\n"),
+], ids=["offset-insertion", "replacement"])
+def test_an_archive_mangled_hunk_is_placed_with_whitespace_ignored(
+        tmp_path: Path, header: str, body: str, how: str, old: str, new: str) -> None:
     root = tree(tmp_path)
-    text = ("--- a/src/a.txt\n+++ b/src/a.txt\n@@ -36,6 +36,7 @@\n"
-            "line 27\nline 28 with spaces\n line 29\n+inserted\n line 31\n line 32\n")
-    ov, placed = apply_text(root, text)
-    assert placed == ["src/a.txt: hunk @@ -36,6 +36,7 @@ placed with whitespace ignored at "
-                      "line 27 (offset -9 lines, 1 blank context line restored)"]
-    # the file keeps its own whitespace; the blank line stays before the insertion
-    want = BASE.replace("line 29\n\n", "line 29\n\ninserted\n")
-    assert new_text(ov, "src/a.txt") == want
-
-
-def test_a_mangled_replacement_keeps_the_lost_blank_line_after_it(tmp_path: Path) -> None:
-    root = tree(tmp_path)
-    text = ("--- a/src/a.txt\n+++ b/src/a.txt\n@@ -27,5 +27,5 @@\n"
-            "line 27\nline 28 with spaces\n-line 29\n+line 29, edited\nline 31\n")
-    ov, placed = apply_text(root, text)
-    assert placed == ["src/a.txt: hunk @@ -27,5 +27,5 @@ placed with whitespace ignored at "
-                      "line 27 (1 blank context line restored)"]
-    assert new_text(ov, "src/a.txt") == BASE.replace("line 29\n\n", "line 29, edited\n\n")
+    ov, placed = apply_text(root, f"--- a/src/a.txt\n+++ b/src/a.txt\n{header}\n{body}")
+    assert placed == [f"src/a.txt: hunk {header} placed with whitespace ignored at line 27 "
+                      f"{how}"]
+    # the file keeps its own whitespace
+    assert new_text(ov, "src/a.txt") == BASE.replace(old, new)
 
 
 def test_mangled_hunks_stay_within_the_bounded_offset(tmp_path: Path) -> None:

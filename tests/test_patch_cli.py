@@ -17,7 +17,7 @@ from xenabi import patchsnap
 from xenabi.cli import main
 from xenabi.patch import Overlay, apply_patch, dir_reader, materialize, read_patches
 from xenabi.snapshot import take_all
-from xenabi.tree import open_tree
+from xenabi.tree import XenTree, open_tree
 
 XEN_H = "xen/include/public/xen.h"
 
@@ -153,6 +153,17 @@ def test_a_git_revision_as_the_base(tmp_path: Path, capsys: pytest.CaptureFixtur
 # -- derived snapshots equal computed ones
 
 
+def planned(tmp_path: Path, text: str) -> tuple[XenTree, XenTree, patchsnap.Plan | None]:
+    """The mini tree, the tree ``text`` makes of it, and how to derive its snapshots."""
+    base = open_tree(MINI)
+    ov = Overlay(dir_reader(MINI), MINI)
+    for p in read_patches(text.encode(), "p"):
+        apply_patch(ov, p)
+    head = open_tree(materialize(ov, ["xen"], tmp_path / "head"))
+    return base, head, patchsnap.plan({h: base.read(h) for h in base.headers},
+                                      {h: head.read(h) for h in head.headers})
+
+
 EDITS = {
     "a new flag": ADD_C,
     "a changed flag": hunk("#define MINI_FLAG_B (1U << 1)", "#define MINI_FLAG_B (1U << 4)"),
@@ -165,13 +176,7 @@ EDITS = {
 
 @pytest.mark.parametrize("edit", EDITS)
 def test_derived_snapshots_equal_the_computed_ones(tmp_path: Path, edit: str) -> None:
-    base = open_tree(MINI)
-    ov = Overlay(dir_reader(MINI), MINI)
-    for p in read_patches(EDITS[edit].encode(), "p"):
-        apply_patch(ov, p)
-    head = open_tree(materialize(ov, ["xen"], tmp_path / "head"))
-    plan = patchsnap.plan({h: base.read(h) for h in base.headers},
-                          {h: head.read(h) for h in head.headers})
+    base, head, plan = planned(tmp_path, EDITS[edit])
     assert plan is not None
     derived = patchsnap.derive(plan, take_all(base, use_cache=False))
     assert derived is not None
@@ -193,11 +198,5 @@ NOT_DERIVABLE = {
 
 @pytest.mark.parametrize("edit", NOT_DERIVABLE)
 def test_what_cannot_be_derived_is_computed(tmp_path: Path, edit: str) -> None:
-    base = open_tree(MINI)
-    ov = Overlay(dir_reader(MINI), MINI)
-    for p in read_patches(NOT_DERIVABLE[edit].encode(), "p"):
-        apply_patch(ov, p)
-    head = open_tree(materialize(ov, ["xen"], tmp_path / "head"))
-    plan = patchsnap.plan({h: base.read(h) for h in base.headers},
-                          {h: head.read(h) for h in head.headers})
+    base, _, plan = planned(tmp_path, NOT_DERIVABLE[edit])
     assert plan is None or patchsnap.derive(plan, take_all(base, use_cache=False)) is None

@@ -28,11 +28,12 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from xenabi import cexpr
 from xenabi.errors import XenAbiError
-from xenabi.model import Constant, Coord, MacroDef, Snapshot, Status
+from xenabi.model import (Constant, Coord, MacroDef, RecordLayout, Snapshot, Status,
+                          TypedefLayout)
 from xenabi.targets import TARGETS
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -40,15 +41,8 @@ _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\()?\s*(.*?)\s*$")
 _DIRECTIVE = re.compile(r"^\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b")
 
 
-class _Located(Protocol):
-    @property
-    def header(self) -> str: ...
-
-    @property
-    def line(self) -> int: ...
-
-
-_L = TypeVar("_L", bound=_Located)
+#: what a snapshot locates at a header's line
+_L = TypeVar("_L", Constant, RecordLayout, TypedefLayout)
 
 
 class _Unsafe(Exception):
