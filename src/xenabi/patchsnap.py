@@ -225,11 +225,11 @@ def _active(p: Plan, h: _Header, index: int, snap: Snapshot,
         if m is None or m.group(2) is not None:
             continue
         c = snap.constants.get(m.group(1))
-        if c is not None and c.header == h.name and c.line == old_of[i]:
+        if c is not None and _where(c) == (h.name, old_of[i]):
             return True
         present_somewhere |= any(
-            (o := s.constants.get(m.group(1))) is not None and o.header == h.name
-            and o.line == old_of[i] for s in others)
+            (o := s.constants.get(m.group(1))) is not None and _where(o) == (h.name, old_of[i])
+            for s in others)
     if present_somewhere:
         return False
     if h.depth[index] <= 1:  # only the include guard around it
@@ -238,17 +238,23 @@ def _active(p: Plan, h: _Header, index: int, snap: Snapshot,
     raise _Unsafe(f"{h.name}:{index + 1}: cannot tell where it is read")
 
 
+def _where(v: Constant | RecordLayout | TypedefLayout) -> tuple[str, int]:
+    """The header (relative to the public directory) and line of a snapshot's value."""
+    return v.header, v.line
+
+
 def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[str, _L]:
     """``items`` with the lines of those in changed headers moved as the patch moved them."""
     moved = {}
     for k, v in items.items():
-        m = maps.get(v.header)
+        header, old = _where(v)
+        m = maps.get(header)
         if m is None:
             continue
-        line = m.get(v.line)
+        line = m.get(old)
         if line is None:
-            raise _Unsafe(f"{v.header}:{v.line}: {k} stands on a changed line")
-        if line != v.line:
+            raise _Unsafe(f"{header}:{old}: {k} stands on a changed line")
+        if line != old:
             moved[k] = replace(v, line=line)
     return {**items, **moved} if moved else dict(items)
 
@@ -266,7 +272,7 @@ class _Macros(Mapping[str, MacroDef]):
         c = self._consts[name]
         if c.kind != "macro" or c.expr is None:
             raise KeyError(name)
-        return MacroDef(name, None, c.expr, Coord(c.header, c.line))
+        return MacroDef(name, None, c.expr, Coord(*_where(c)))
 
     def __contains__(self, name: object) -> bool:
         if name in self.extra:
@@ -301,7 +307,7 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
     names = {h.name for h in p.headers}
     # defined again below, if still defined and read here
     consts = _shift({n: c for n, c in snap.constants.items()
-                     if n not in changed or c.header not in names}, maps)
+                     if n not in changed or _where(c)[0] not in names}, maps)
     macros = _Macros(consts)
     new_here: dict[str, tuple[str, int, str]] = {}
     for h in p.headers:
@@ -324,8 +330,7 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
         except cexpr.ExprError:
             consts.pop(name, None)  # not an integer constant expression (as compute does)
             continue
-        header, line = new_here[name][:2] if name in new_here else (consts[name].header,
-                                                                     consts[name].line)
+        header, line = new_here[name][:2] if name in new_here else _where(consts[name])
         consts[name] = Constant(v.value, "macro", header, line, v.ctype, m.body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
                    typedefs=_shift(snap.typedefs, maps))
