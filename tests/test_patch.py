@@ -209,6 +209,15 @@ def test_a_new_file_that_exists_is_refused(tmp_path: Path) -> None:
         apply_text(root, "--- /dev/null\n+++ b/x.h\n@@ -0,0 +1 @@\n+y\n")
 
 
+def test_a_plain_diff_with_leading_directories(tmp_path: Path) -> None:
+    root = tree(tmp_path, {"xen/include/public/x.h": "a\n"})
+    text = ("--- xen-4.17.orig/xen/include/public/x.h\t2026-01-01 00:00:00\n"
+            "+++ xen-4.17/xen/include/public/x.h\t2026-01-02 00:00:00\n@@ -1 +1 @@\n-a\n+b\n")
+    ov, _ = apply_text(root, text)
+    assert ov.changes == {"xen/include/public/x.h": b"b\n"}
+    assert gnu_patch(root, text.replace("--- xen-4.17.orig/", "--- xen-4.17/")) == []
+
+
 def test_no_newline_at_end_of_file(tmp_path: Path) -> None:
     root = tree(tmp_path, {"x.h": "a\nb"})
     text = ("--- a/x.h\n+++ b/x.h\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n"

@@ -30,7 +30,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path, PurePosixPath
@@ -80,6 +80,8 @@ class FilePatch:
     hunks: tuple[Hunk, ...]
     binary: bool = False
     copy: bool = False  #: ``copy from``/``copy to``: the old file stays
+    #: a plain diff: its paths may carry leading directories to strip (``patch -pN``)
+    plain: bool = False
 
     @property
     def path(self) -> str:
@@ -341,7 +343,9 @@ def _finish(cur: _FileState, label: str) -> FilePatch:
     new = None if cur.deleted else _strip(cur.new, cur.git)
     if old is None and new is None:
         raise UsageError(f"{label}: a diff names no file")
-    return FilePatch(old, new, tuple(cur.hunks), cur.binary, cur.copy)
+    if not cur.git and old is not None and new is not None:
+        old = new  # ``diff -u x.orig x``: a plain diff renames nothing; the new name counts
+    return FilePatch(old, new, tuple(cur.hunks), cur.binary, cur.copy, plain=not cur.git)
 
 
 def _ends_mangled_hunk(ln: str) -> bool:
@@ -395,7 +399,7 @@ def _read_hunk(lines: list[str], i: int, m: re.Match[str], label: str) -> tuple[
         # trailing blank lines of a mangled hunk are the gap before what follows
         while body and body[-1] == (" ", "\n"):
             body.pop()
-    if not any(tag != " " for tag, _ in body) and not body:
+    if not body:
         raise UsageError(f"{label}:{i + 1}: empty hunk {lines[i]}")
     return Hunk(lines[i], old_start, new_start, tuple(body), mangled), j
 
@@ -642,10 +646,26 @@ def _lines(data: bytes, path: str, patch: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
+def _stripped(tree: Overlay, fp: FilePatch) -> FilePatch:
+    """A plain diff's paths with as many leading directories taken off as make them name a
+    file of the tree (GNU patch's ``-pN``, guessed); as written when none does."""
+    name = fp.old_path or fp.new_path or ""
+    parts = name.split("/")
+    for n in range(len(parts)):
+        cand = "/".join(parts[n:])
+        if cand and ".." not in parts[n:] and tree.exists(cand):
+            def cut(p: str | None) -> str | None:
+                return None if p is None else "/".join(p.split("/")[n:])
+            return replace(fp, old_path=cut(fp.old_path), new_path=cut(fp.new_path))
+    return fp
+
+
 def apply_patch(tree: Overlay, patch: Patch) -> list[Placement]:
     """Apply ``patch`` to ``tree``; every hunk's placement, in order."""
     placed: list[Placement] = []
     for fp in patch.files:
+        if fp.plain:
+            fp = _stripped(tree, fp)
         old = check_path(fp.old_path, patch.name, tree.root) if fp.old_path else None
         new = check_path(fp.new_path, patch.name, tree.root) if fp.new_path else None
         if fp.binary:
