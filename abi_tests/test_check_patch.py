@@ -160,3 +160,24 @@ def test_the_seed_as_an_email_reply(checkout: XenTree, seed: str, tmp_path: Path
     assert "\x1b" not in out
     text = " ".join(out.split())
     assert "SIF_HVM_GHCB" in text and "placed with whitespace ignored" in text
+
+
+def test_a_derived_step_finds_what_the_full_rules_find(checkout: XenTree, seed: str,
+                                                       tmp_path: Path) -> None:
+    """The seed's step is derived, and the findings it carries over from the base
+    (:data:`~xenabi.checkpatch.RECORD_RULES`, lines moved) are those the rules find."""
+    from xenabi import checkpatch
+    from xenabi.check import findings
+    from xenabi.patch import Overlay, dir_reader, read_patches
+    from xenabi.rules import REGISTRY, runnable
+    from xenabi.snapshot import take_all
+
+    base = take_all(checkout)
+    before = checkpatch._findings(checkout, base, True)
+    overlay = Overlay(dir_reader(checkout.root), checkout.root)
+    (step,) = checkpatch.apply_series(checkout, overlay, read_patches(seed.encode(), "seed"),
+                                      tmp_path, base, take_all)
+    assert step.derived and step.carried is not None
+    rules, _ = runnable(step.tree, tuple(REGISTRY))
+    assert checkpatch._findings(step.tree, step.snapshots, False, before, step.carried) == \
+        findings(step.tree, step.snapshots, rules)

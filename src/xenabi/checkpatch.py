@@ -22,7 +22,13 @@ from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, mate
 from xenabi.targets import TARGETS
 from xenabi.tree import PUBLIC, XenTree, open_tree
 
-#: what judging reads of a checkout besides nothing else: copied into each step's tree
+#: rules that read only records, typedefs and the tree's tables: where a step's snapshots
+#: were derived (its records are the previous step's, lines moved) and it leaves the
+#: tables alone, their findings are the previous step's, lines moved
+RECORD_RULES = ("arch", "compat", "holes", "refsize")
+TABLES = ("xen/include/xlat.lst", "tools/include/xen-foreign/reference.size")
+
+#: what judging reads of a checkout: copied into each step's tree
 CHECKOUT_INPUTS = (PUBLIC.as_posix(), "docs", "xen/include/xlat.lst",
                    "tools/include/xen-foreign/reference.size", "xen/Makefile",
                    "xenabi-waivers.toml")
@@ -39,6 +45,9 @@ class Step:
     tree: XenTree
     snapshots: Mapping[tuple[str, str], Snapshot]
     derived: bool  #: the snapshots came from the previous step's, not the pipeline
+    #: when the previous step's findings of :data:`RECORD_RULES` carry over: how the lines
+    #: of each changed file (as findings name it) moved; None when they must be found again
+    carried: Mapping[str, Mapping[int, int]] | None = None
 
 
 def _for_headers_dir(patch: Patch) -> tuple[Patch, tuple[str, ...]]:
@@ -85,7 +94,12 @@ def apply_series(base: XenTree, overlay: Overlay, patches: Sequence[Patch], work
         plan = patchsnap.plan(texts, new_texts)
         derived = patchsnap.derive(plan, snaps) if plan is not None else None
         snaps = derived if derived is not None else take(tree)
-        steps.append(Step(patch, tuple(placed), dropped, tree, snaps, derived is not None))
+        carried = None
+        if derived is not None and plan is not None and not any(
+                overlay.changes.get(t, b"") != before.get(t, b"") for t in TABLES):
+            carried = {tree.finding_path(h.name): h.line_map for h in plan.headers}
+        steps.append(Step(patch, tuple(placed), dropped, tree, snaps, derived is not None,
+                          carried))
         texts = new_texts
     return steps
 
@@ -243,9 +257,12 @@ def _coverage(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
                                   symbols))
 
 
-def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
-              use_cache: bool) -> list[Finding]:
-    from xenabi.check import cache_path, findings, load_cached, store_cached
+def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cache: bool,
+              before: Sequence[Finding] = (),
+              carried: Mapping[str, Mapping[int, int]] | None = None) -> list[Finding]:
+    """The tree's findings (from the cache when it has them); with ``carried``, those of
+    :data:`RECORD_RULES` are ``before``'s, lines moved, and only the other rules run."""
+    from xenabi.check import cache_path, findings, load_cached, merge, store_cached
     from xenabi.rules import REGISTRY, runnable
 
     rules, _ = runnable(tree, tuple(REGISTRY))
@@ -253,10 +270,21 @@ def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
         if use_cache else None
     found = load_cached(path) if path is not None else None
     if found is None:
-        found = findings(tree, snaps, rules, use_cache=use_cache)
+        if carried is None:
+            found = findings(tree, snaps, rules, use_cache=use_cache)
+        else:
+            fresh = [r for r in rules if r not in RECORD_RULES]
+            kept = [_moved(f, carried) for f in before if f.rule in RECORD_RULES]
+            found = merge([*findings(tree, snaps, fresh, use_cache=use_cache), *kept])
         if path is not None:
             store_cached(path, found)
     return found
+
+
+def _moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:
+    m = carried.get(f.file or "")
+    line = m.get(f.line) if m is not None and f.line is not None else None
+    return replace(f, line=line) if line is not None and line != f.line else f
 
 
 @dataclass(frozen=True)
@@ -306,7 +334,7 @@ def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = No
         verdicts = []
         prev_tree, prev_snaps, prev_found = base, base_snaps, base_found
         for s in steps:
-            found = _findings(s.tree, s.snapshots, use_cache)
+            found = _findings(s.tree, s.snapshots, use_cache, prev_found, s.carried)
             verdicts.append(judge(s.patch.name, prev_tree, prev_snaps, s.tree, s.snapshots,
                                   prev_found, found))
             prev_tree, prev_snaps, prev_found = s.tree, s.snapshots, found
