@@ -72,7 +72,10 @@ RATIOS = (
           "check-patch seed", "xen-header-check"),
 )
 
-SEED = ROOT.parent / "shared" / "seed" / "sif-hvm-ghcb.mangled.patch"
+#: beside the checkout (or beside the directory of worktrees it is in)
+SEED = next((d / "shared/seed/sif-hvm-ghcb.mangled.patch" for d in (ROOT.parent,
+             ROOT.parent.parent) if (d / "shared/seed").is_dir()),
+            ROOT.parent / "shared/seed/sif-hvm-ghcb.mangled.patch")
 
 #: writes the seed with a new comment line, so that the patched tree is never in the cache
 _FRESH_SEED = ("import sys, time; s = open(sys.argv[1]).read(); open(sys.argv[2], 'w').write("

@@ -238,23 +238,27 @@ def judge(name: str, base_tree: XenTree, base: Mapping[tuple[str, str], Snapshot
     changes = _constant_changes(head_tree, base, head)
     old = {_identity(f) for f in base_findings}
     new = [f for f in head_findings if _identity(f) not in old]
-    added = [c.symbol for c in changes if c.kind == "constant-added"]
-    if added and head_tree.docs is not None:
-        new.extend(_coverage(head_tree, head, added))
+    added = {c.symbol: c for c in changes if c.kind == "constant-added"}
+    new.extend(_coverage(head_findings, added))
     return Verdict(name, tuple(changes), tuple(new))
 
 
-def _coverage(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
-              symbols: Sequence[str]) -> list[Finding]:
-    from xenabi.docs import load_docs
-    from xenabi.rules.doc_coverage import coverage_findings
-    from xenabi.rules.doc_refs import tree_index
-
-    docs = load_docs(tree)
-    if docs is None:
-        return []
-    return list(coverage_findings(tree_index(tree, snaps), tree, docs, Severity.WARNING,
-                                  symbols))
+def _coverage(head_findings: Sequence[Finding], added: Mapping[str, Change]) -> list[Finding]:
+    """The head's doc-coverage information narrowed to the constants a step adds, as a
+    warning: a new member of a documented family that no document mentions. (Read off the
+    whole-tree finding, which lists every unmentioned member: no second index of the docs.)"""
+    out = []
+    marker = ": no document mentions "
+    for f in head_findings:
+        if f.rule != "doc-coverage" or marker not in f.message:
+            continue
+        mine = [s for s in f.symbols if s in added]
+        if mine:
+            first = added[mine[0]]
+            out.append(replace(f, severity=Severity.WARNING, symbols=tuple(mine),
+                               message=f.message.split(marker)[0] + marker + ", ".join(mine),
+                               file=first.file, line=first.line))
+    return out
 
 
 def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cache: bool,
