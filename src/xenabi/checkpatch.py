@@ -28,8 +28,9 @@ from xenabi.tree import PUBLIC, XenTree, open_tree
 RECORD_RULES = ("arch", "compat", "holes", "refsize")
 TABLES = ("xen/include/xlat.lst", "tools/include/xen-foreign/reference.size")
 
-#: what judging reads of a checkout: copied into each step's tree
-CHECKOUT_INPUTS = (PUBLIC.as_posix(), "docs", "xen/include/xlat.lst",
+#: what judging reads of a checkout (of docs/, the pandoc documents the docs rules read):
+#: copied into each step's tree
+CHECKOUT_INPUTS = (PUBLIC.as_posix(), "docs/**/*.pandoc", "xen/include/xlat.lst",
                    "tools/include/xen-foreign/reference.size", "xen/Makefile",
                    "xenabi-waivers.toml")
 
@@ -147,7 +148,8 @@ def extract_revision(repo: str, rev: str, dest: Path) -> XenTree:
         return r.stdout
 
     commit = git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
-    present = git("ls-tree", "--name-only", commit, "--", *CHECKOUT_INPUTS).decode().split()
+    wanted = [p.split("/**/")[0] for p in CHECKOUT_INPUTS]
+    present = git("ls-tree", "--name-only", commit, "--", *wanted).decode().split()
     if PUBLIC.as_posix() not in present:
         raise UsageError(f"{repo}: {rev} has no {PUBLIC.as_posix()}: not a Xen tree")
     data = git("archive", "--format=tar", commit, "--", *present)

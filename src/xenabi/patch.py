@@ -711,11 +711,20 @@ def apply_patch(tree: Overlay, patch: Patch) -> list[Placement]:
 
 def materialize(tree: Overlay, copy: Iterable[str], dest: Path) -> Path:
     """Write into ``dest`` (a fresh temporary directory) the base's files under the
-    tree-relative paths ``copy``, then the overlay's changes. Nothing is written outside
-    ``dest``; no symlink is followed on the way in."""
+    tree-relative paths ``copy`` (``dir/**/*.ext``: only those files of ``dir``), then the
+    overlay's changes. Nothing is written outside ``dest``; no symlink is followed on the
+    way in."""
     dest = dest.resolve()
     if tree.root is not None:
         for rel in copy:
+            if "/**/" in rel:
+                top, pattern = rel.split("/**/", 1)
+                for src in sorted((tree.root / top).rglob(pattern)):
+                    if src.is_file() and not src.is_symlink():
+                        to = dest / src.relative_to(tree.root)
+                        to.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(src, to)
+                continue
             src = tree.root / rel
             if src.is_dir():
                 shutil.copytree(src, dest / rel, symlinks=True, dirs_exist_ok=True)
