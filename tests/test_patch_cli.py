@@ -200,3 +200,17 @@ NOT_DERIVABLE = {
 def test_what_cannot_be_derived_is_computed(tmp_path: Path, edit: str) -> None:
     base, _, plan = planned(tmp_path, NOT_DERIVABLE[edit])
     assert plan is None or patchsnap.derive(plan, take_all(base, use_cache=False)) is None
+
+
+def test_a_headers_directory_as_the_base(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    doc = ("diff --git a/docs/misc/x.pandoc b/docs/misc/x.pandoc\nnew file mode 100644\n"
+           "--- /dev/null\n+++ b/docs/misc/x.pandoc\n@@ -0,0 +1 @@\n+`MINI_FLAG_C`\n")
+    (tmp_path / "p.patch").write_text(ADD_C.replace("-- \n", doc + "-- \n"))
+    headers = shutil.copytree(MINI / "xen/include/public", tmp_path / "include")
+    code = main(["check-patch", str(tmp_path / "p.patch"), "--xen-root", str(headers),
+                 "--arch", "x86_64"])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert "  docs/misc/x.pandoc: not applied (the base is a headers directory)" in out
+    assert "  xen.h:10: compatible: new constant MINI_FLAG_C = 4 (x86_64 / guest tools)" in out
