@@ -243,6 +243,16 @@ def _where(v: Constant | RecordLayout | TypedefLayout) -> tuple[str, int]:
     return v.header, v.line
 
 
+def _at_line(v: _L, line: int) -> _L:
+    """``v`` moved to ``line`` of its header."""
+    return replace(v, line=line)
+
+
+def _macro_constant(v: cexpr.CInt, header: str, line: int, body: str) -> Constant:
+    """The constant a snapshot lists for a macro evaluated to ``v``."""
+    return Constant(v.value, "macro", header, line, v.ctype, body)
+
+
 def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[str, _L]:
     """``items`` with the lines of those in changed headers moved as the patch moved them."""
     moved = {}
@@ -255,7 +265,7 @@ def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[
         if line is None:
             raise _Unsafe(f"{header}:{old}: {k} stands on a changed line")
         if line != old:
-            moved[k] = replace(v, line=line)
+            moved[k] = _at_line(v, line)
     return {**items, **moved} if moved else dict(items)
 
 
@@ -331,7 +341,7 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
             consts.pop(name, None)  # not an integer constant expression (as compute does)
             continue
         header, line = new_here[name][:2] if name in new_here else _where(consts[name])
-        consts[name] = Constant(v.value, "macro", header, line, v.ctype, m.body)
+        consts[name] = _macro_constant(v, header, line, m.body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
                    typedefs=_shift(snap.typedefs, maps))
 
