@@ -214,3 +214,22 @@ def test_a_headers_directory_as_the_base(tmp_path: Path,
     assert code == 0
     assert "  docs/misc/x.pandoc: not applied (the base is a headers directory)" in out
     assert "  xen.h:10: compatible: new constant MINI_FLAG_C = 4 (x86_64 / guest tools)" in out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("--- /dev/null\n+++ b/../escape.h\n@@ -0,0 +1 @@\n+x\n",
+     "p.patch: ../escape.h: a path with '..' or empty parts leaves the tree; refused"),
+    ("diff --git a/xen/include/public/xen.h b/xen/include/public/xen.h\n"
+     "Binary files a/xen/include/public/xen.h and b/xen/include/public/xen.h differ\n",
+     "p.patch: xen/include/public/xen.h: binary patch; xenabi applies text hunks only, "
+     "refused"),
+])
+def test_refused_patches_are_exit_2_and_write_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str) -> None:
+    (tmp_path / "p.patch").write_text(text)
+    out = tmp_path / "verdict.txt"
+    code = main(["check-patch", str(tmp_path / "p.patch"), "--xen-root", str(MINI),
+                 "-o", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err == f"xenabi: error: {message}\n"
+    assert not out.exists()
