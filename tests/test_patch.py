@@ -146,6 +146,15 @@ def test_mangled_hunks_stay_within_the_bounded_offset(tmp_path: Path) -> None:
                             "lines match)")
 
 
+def test_a_mangled_hunk_stated_past_the_end_of_the_file(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    text = "--- a/src/a.txt\n+++ b/src/a.txt\n@@ -150,2 +150,3 @@\nline 58\n+x\nline 59\n"
+    ov, placed = apply_text(root, text)
+    assert placed == ["src/a.txt: hunk @@ -150,2 +150,3 @@ placed with whitespace ignored at "
+                      "line 58 (offset -92 lines)"]
+    assert new_text(ov, "src/a.txt") == BASE.replace("line 58\n", "line 58\nx\n")
+
+
 def test_an_unplaceable_hunk_names_patch_file_header_and_nearest_place(tmp_path: Path) -> None:
     root = tree(tmp_path)
     text = ("--- a/src/a.txt\n+++ b/src/a.txt\n@@ -11,3 +11,3 @@ ctx\n"

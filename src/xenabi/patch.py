@@ -433,7 +433,7 @@ def _fuzzy_at(file: list[str], old: list[str], at: int) -> _Fit | None:
     want = [_norm(x) for x in old]
     matched: list[int | None] = []
     i, restored = at, 0
-    for j, w in enumerate(want):
+    for w in want:
         if w == "":
             if i < len(file) and _norm(file[i]) == "":
                 matched.append(i)
@@ -456,12 +456,10 @@ def _fuzzy_at(file: list[str], old: list[str], at: int) -> _Fit | None:
 
 def _candidates(stated: int, lo: int, hi: int) -> Iterator[int]:
     """``stated``, then outward: stated+1, stated-1, ... within [lo, hi)."""
-    yield stated
-    for d in range(1, max(stated - lo, hi - stated) + 1):
-        if stated + d < hi:
-            yield stated + d
-        if stated - d >= lo:
-            yield stated - d
+    for d in range(0, max(abs(stated - lo), abs(hi - stated)) + 1):
+        for at in ((stated,) if d == 0 else (stated + d, stated - d)):
+            if lo <= at < hi:
+                yield at
 
 
 def place(file: list[str], hunk: Hunk, stated: int) -> _Fit | None:
