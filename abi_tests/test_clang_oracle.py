@@ -13,13 +13,14 @@ compared are printed in the terminal summary (see ``conftest.py``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
 
 from tests.oracle.clang import Oracle, tree_oracle
-from xenabi.model import RecordLayout, Snapshot, Status
+from xenabi.model import RecordLayout, Snapshot, Status, spell
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -56,7 +57,7 @@ def installed_snapshots(installed_tree: XenTree, xen_arches: tuple[str, ...]
 def case(request: pytest.FixtureRequest, xen_arches: tuple[str, ...]) -> Case:
     layout, arch, view = request.param
     if arch not in xen_arches:
-        pytest.skip(f"{arch} not chosen with --arch")
+        pytest.skip(f"{arch} not chosen with --xen-arch")
     if layout == "tree":
         tree: XenTree = request.getfixturevalue("xen_tree")
         snapshots = request.getfixturevalue("xen_snapshots")
@@ -116,6 +117,62 @@ def test_records_match_clang(case: Case, oracle_counts: dict) -> None:
     assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
 
 
+#: clang's spelling of a record or enum with no name: ``struct (unnamed at f.h:3:5)``,
+#: ``union s::(unnamed at f.h:4:5)``
+_UNNAMED = re.compile(r"\b(struct|union|enum) (?:\w+::)*\((?:unnamed|anonymous)[^)]*\)")
+
+
+def clang_spelling(spelled: str) -> str:
+    """clang's canonical spelling as xenabi spells it. The normalisations, both of spelling:
+    qualifiers dropped (xenabi's types have none: ``const`` changes no layout), and a
+    record or enum with neither tag nor typedef name is ``struct {...}``, not its position."""
+    spelled = " ".join(w for w in spelled.split() if w not in ("const", "volatile"))
+    spelled = _UNNAMED.sub(lambda m: f"{m.group(1)} {{...}}", spelled)
+    return spelled
+
+
+def test_field_types_match_clang(case: Case, oracle_counts: dict) -> None:
+    """Every field's canonical type (typedefs resolved) is the type clang sees."""
+    snap = case.snapshot
+    problems: list[str] = []
+    n = 0
+    for key, rec in sorted(case.oracle.records.items()):
+        ours = snap.records.get(key)
+        if ours is None:
+            continue  # test_records_match_clang reports it
+        for f in rec["fields"]:
+            mine = ours.field(f["name"])
+            if mine is None:
+                continue
+            n += 1
+            want = clang_spelling(f["canonical"])
+            if mine.canonical_type != want:
+                problems.append(f"{case.where}: {key} field {f['name']}: "
+                                f"{mine.canonical_type} (xenabi) vs {want} (clang)")
+    oracle_counts.setdefault((case.layout, case.arch, case.view), {})["field types"] = n
+    assert n, "clang found no fields"
+    assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
+
+
+def test_typedef_types_match_clang(case: Case, oracle_counts: dict) -> None:
+    """Every typedef's canonical type is the type clang sees."""
+    problems: list[str] = []
+    for name, td in sorted(case.oracle.typedefs.items()):
+        ours = case.snapshot.typedefs.get(name)
+        if ours is None:
+            problems.append(f"{case.where}: typedef {name} ({td['header']}:{td['line']}) "
+                            "missing in xenabi")
+            continue
+        want = clang_spelling(str(td["canonical"]))
+        if ours.canonical_type != want:
+            problems.append(f"{case.where}: typedef {name}: {ours.canonical_type} (xenabi) "
+                            f"vs {want} (clang)")
+    n = len(case.oracle.typedefs)
+    oracle_counts.setdefault((case.layout, case.arch, case.view), {})["typedefs"] = n
+    assert n, "clang found no typedefs"
+    assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
+
+
 def test_constants_match_clang(case: Case, oracle_counts: dict) -> None:
     problems: list[str] = []
     for name, c in sorted(case.oracle.constants.items()):
@@ -127,7 +184,7 @@ def test_constants_match_clang(case: Case, oracle_counts: dict) -> None:
         if ours.value != c["value"]:
             problems.append(f"{case.where}: {name}: value {ours.value!r} (xenabi) "
                             f"vs {c['value']} (clang)")
-        if ours.ctype != c["type"]:
+        if spell(ours.ctype) != c["type"]:
             problems.append(f"{case.where}: {name}: type {ours.ctype} (xenabi) "
                             f"vs {c['type']} (clang)")
     n = len(case.oracle.constants)

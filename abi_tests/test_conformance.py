@@ -19,7 +19,7 @@ from functools import cache
 import pytest
 
 from xenabi import waivers
-from xenabi.check import check, default_waivers
+from xenabi.check import default_waivers
 from xenabi.cli import main
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot
@@ -29,7 +29,7 @@ from xenabi.rules.doc_layout import check_header as doc_layout_header
 from xenabi.rules.doc_layout import tables
 from xenabi.rules.families import header_text
 from xenabi.rules.holes import check_holes
-from xenabi.snapshot import take_all
+from xenabi.run import run, snapshots
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree, find_tree
 
@@ -48,11 +48,11 @@ def _collected(root: str | None, arches: tuple[str, ...]) -> Context | None:
         tree = find_tree(root)
     except UsageError:
         return None  # the xen_tree fixture says why, when the test runs
-    return Context(tree, take_all(tree, arches))
+    return Context(tree, snapshots(tree, arches))
 
 
 def _subjects(config: pytest.Config) -> Context | None:
-    chosen = tuple(config.getoption("--arch") or TARGETS)
+    chosen = tuple(config.getoption("xen_arch") or TARGETS)
     if any(a not in TARGETS for a in chosen):
         return None  # the xen_arches fixture refuses it
     return _collected(config.getoption("--xen-root"), chosen)
@@ -251,8 +251,8 @@ def test_shipped_waivers_suppress_exactly_what_they_list(
     mine = tuple(w for w in tree_waivers if w.rule in MY_RULES)
     if not mine:
         pytest.skip(f"{xen_tree.root}: no shipped waivers for this tree")
-    plain = check(xen_tree, xen_snapshots, (), MY_RULES)
-    waived = check(xen_tree, xen_snapshots, mine, MY_RULES)
+    plain = run(xen_tree, rules=MY_RULES, waivers=(), given=xen_snapshots)
+    waived = run(xen_tree, rules=MY_RULES, waivers=mine, given=xen_snapshots)
     # nothing is left unwaived at error severity, and no waiver is idle or incomplete
     assert waived.exit_status() == 0, "\n".join(map(str, waived.findings))
     # what the waivers took is exactly what disappeared, and each one took something
@@ -270,7 +270,7 @@ def test_shipped_waivers_suppress_exactly_what_they_list(
 
 def test_check_on_the_tree_exits_zero_for_these_rules(
         xen_tree: XenTree, xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
-    report = check(xen_tree, xen_snapshots, tree_waivers, MY_RULES)
+    report = run(xen_tree, rules=MY_RULES, waivers=tree_waivers, given=xen_snapshots)
     errors = [str(f) for f in report.findings if f.severity is Severity.ERROR]
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)

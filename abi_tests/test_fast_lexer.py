@@ -17,7 +17,7 @@ from xenabi.tree import XenTree
 def test_fast_lexer_makes_pycparsers_tokens(xen_tree: XenTree, xen_arches: tuple[str, ...],
                                             arch: str, view: str) -> None:
     if arch not in xen_arches:
-        pytest.skip(f"{arch} not asked for (--arch)")
+        pytest.skip(f"{arch} not asked for (--xen-arch)")
     differ = [decl for decl in declarations(xen_tree, arch, view)
               if token_stream(_Lexer, decl) != token_stream(CLexer, decl)]
     assert not differ, f"{len(differ)} declarations lex differently, first:\n{differ[0]}"

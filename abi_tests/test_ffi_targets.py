@@ -68,7 +68,7 @@ class TargetFFI:
 @pytest.fixture(scope="module")
 def target(arch: str, xen_tree: XenTree, xen_arches: tuple[str, ...]) -> TargetFFI:
     if arch not in xen_arches:
-        pytest.skip(f"{arch} not chosen with --arch")
+        pytest.skip(f"{arch} not chosen with --xen-arch")
     exclude = INSTALLED_EXTRAS if xen_tree.kind == "installed" else ()
     oracle = tree_oracle(xen_tree.public, TARGETS[arch].clang_triple, VIEW, exclude=exclude)
     # cffi has no empty records (GNU C's are 0 bytes): the FFI leaves them opaque

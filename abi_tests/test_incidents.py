@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from xenabi.check import Report, check
+from xenabi import run as run_mod
+from xenabi.check import Report
 from xenabi.model import Finding, Severity
-from xenabi.snapshot import take_all
 from xenabi.tree import XenTree, open_tree
 
 #: the seed, in the shared/ folder beside the checkout (there in CI; users skip its tests)
@@ -65,9 +65,7 @@ def edit(root: Path, header: str, old: str, new: str, *, after: str | None = Non
 
 def run(root: Path, rules: Sequence[str], arches: Iterable[str],
         views: Iterable[str] = ("guest", "tools")) -> Report:
-    tree = open_tree(root)
-    snaps = take_all(tree, list(arches), list(views))
-    return check(tree, snaps, (), rules)
+    return run_mod.run(open_tree(root), arches=arches, views=views, rules=rules, waivers=())
 
 
 def lines(report: Report, severity: Severity | None = None) -> list[str]:

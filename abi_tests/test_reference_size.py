@@ -25,7 +25,7 @@ def test_reference_size(arch: str, xen_tree: XenTree, xen_arches: tuple[str, ...
         pytest.skip(f"{xen_tree.root} has no tools/include/xen-foreign/reference.size "
                     f"({xen_tree.kind} layout)")
     if arch not in xen_arches:
-        pytest.skip(f"{arch} not chosen with --arch")
+        pytest.skip(f"{arch} not chosen with --xen-arch")
     table = read_reference_size(path)
     columns = {a for row in table.values() for a in row}
     unknown = columns - set(TARGETS)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from xenabi.model import (
     Constant,
+    Coord,
+    IntConstant,
     FieldLayout,
     HeaderStatus,
     RecordLayout,
@@ -94,7 +96,7 @@ def scan_constants(tree: XenTree, header: str) -> dict[str, Constant]:
         except (ValueError, SyntaxError, TypeError, ZeroDivisionError):
             continue  # not a simple integer expression
         known[name] = value
-        out[name] = Constant(value, "macro", header, no, "int", expr)
+        out[name] = IntConstant(value, "macro", Coord(header, no), expr=expr)
     return out
 
 
@@ -119,12 +121,12 @@ def fld(name: str, type_: str, offset: int, size: int, *, bits: tuple[int, int] 
 def rec(size: int, align: int, *fields: FieldLayout, kind: str = "struct",
         header: str = "xen.h", line: int = 1) -> RecordLayout:
     assert kind in ("struct", "union")
-    return RecordLayout(kind, size, align, header, line, tuple(fields))  # type: ignore[arg-type]
+    return RecordLayout(kind, size, align, Coord(header, line), tuple(fields))  # type: ignore[arg-type]
 
 
 def td(type_: str, size: int | None, align: int | None, header: str = "xen.h",
        line: int = 1) -> TypedefLayout:
-    return TypedefLayout(type_, size, align, header, line)
+    return TypedefLayout(type_, size, align, Coord(header, line))
 
 
 def snapshot(arch: str = "x86_64", view: str = "tools", *,

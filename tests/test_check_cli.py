@@ -1,4 +1,4 @@
-"""check(), its report (text, JSON, SARIF) and the ``xenabi check`` command with its exit codes."""
+"""run(), its report (text, JSON, SARIF) and the ``xenabi check`` command with its exit codes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 
 from tests.ruleskit import make_tree, snapshot
 from xenabi import report
-from xenabi.check import check, default_waivers, header_failures, merge, xen_version
+from xenabi.check import default_waivers, header_failures, merge, xen_version
 from xenabi.cli import main
-from xenabi.model import Finding, HeaderStatus, Severity, Status
+from xenabi.model import Coord, Finding, HeaderStatus, Severity, Status
+from xenabi.run import run
 from xenabi.waivers import parse
 
 COLLIDING = """\
@@ -51,7 +52,7 @@ def test_merge_unites_targets_and_views_of_one_finding() -> None:
 def test_failed_headers_are_errors_at_the_line_they_name(tmp_path: Path) -> None:
     tree = make_tree(tmp_path, {})
     snap = snapshot("x86_64", "tools")
-    bad = {**snap.headers, "io/broken.h": HeaderStatus(Status.FAILED, "io/broken.h:12: syntax"),
+    bad = {**snap.headers, "io/broken.h": HeaderStatus(Status.FAILED, "syntax", coord=Coord("io/broken.h", 12)),
            "skip.h": HeaderStatus(Status.SKIPPED, "tools only")}
     (finding,) = header_failures(tree, {("x86_64", "tools"): replace(snap, headers=bad)})
     assert str(finding) == ("xen/include/public/io/broken.h:12: error: io/broken.h: syntax "
@@ -65,7 +66,8 @@ def check_tiny(tmp_path: Path, text: str = COLLIDING, waivers: str | None = None
     consts = scan_constants(tree, "xen.h")
     snaps = {(a, v): snapshot(a, v, constants=consts) for a in ("x86_32", "x86_64")
              for v in ("guest", "tools")}
-    return check(tree, snaps, parse(waivers, "w.toml") if waivers else (), ["flags"])
+    return run(tree, rules=["flags"], waivers=parse(waivers, "w.toml") if waivers else (),
+               given=snaps)
 
 
 def test_check_merges_judges_and_renders(tmp_path: Path) -> None:
@@ -131,15 +133,16 @@ def test_rules_the_tree_cannot_feed_do_not_run_and_their_waivers_are_not_idle(
                             for rule, symbol in [("compat", "struct mc"),
                                                  ("doc-refs", "XEN_GONE")]), "w.toml")
     snaps = {("x86_64", "tools"): snapshot("x86_64", "tools")}
-    bare = check(make_tree(tmp_path / "bare", {}), snaps, waivers, ["flags", "compat", "doc-refs"])
+    bare = run(make_tree(tmp_path / "bare", {}), rules=["flags", "compat", "doc-refs"],
+               waivers=waivers, given=snaps)
     assert (bare.rules, bare.not_run) == (("flags",), (("compat", "no xen/include/xlat.lst"),
                                                       ("doc-refs", "no docs/")))
     assert bare.findings == ()  # neither waiver is idle: its rule could not run
     assert report.summary(bare).endswith(
         "; not run: compat (no xen/include/xlat.lst); not run: doc-refs (no docs/)")
     # with xlat.lst the compat rule runs, and its waiver that matches nothing is an error
-    fed = check(make_tree(tmp_path / "fed", {}, xlat="?  mc  arch-x86/xen-mca.h\n"), snaps,
-                waivers, ["compat", "doc-refs"])
+    fed = run(make_tree(tmp_path / "fed", {}, xlat="?  mc  arch-x86/xen-mca.h\n"),
+              rules=["compat", "doc-refs"], waivers=waivers, given=snaps)
     assert fed.rules == ("compat",)
     assert [x.message for x in fed.findings] == [
         "the waiver of compat struct mc matches no finding"]
@@ -218,7 +221,7 @@ def test_a_warm_check_reads_the_findings_the_same_inputs_gave(
     def no_snapshots(*a: object, **k: object) -> None:
         raise AssertionError("a warm check computed snapshots")
 
-    monkeypatch.setattr("xenabi.snapshot.take_all", no_snapshots)
+    monkeypatch.setattr("xenabi.run.snapshots", no_snapshots)
     assert main(args) == 1
     assert capsys.readouterr().out == first
     # another input (a header edited) is another key: computed again

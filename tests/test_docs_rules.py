@@ -16,7 +16,7 @@ import pytest
 
 from xenabi.docs import read_documents
 from xenabi.docs.symbols import SymbolIndex, closest, declared_names
-from xenabi.model import Constant, FieldLayout, RecordLayout, Severity, Snapshot
+from xenabi.model import Constant, Coord, FieldLayout, IntConstant, RecordLayout, Severity, Snapshot
 from xenabi.rules import Context
 from xenabi.rules.doc_coverage import Gap, coverage, coverage_findings, documented_families
 from xenabi.rules.doc_refs import check_refs, context_index
@@ -78,13 +78,13 @@ def _line(header: str, needle: str) -> int:
 
 
 def _const(header: str, name: str, value: int) -> Constant:
-    return Constant(value, "macro", header, _line(header, f"#define {name} "))
+    return IntConstant(value, "macro", Coord(header, _line(header, f"#define {name} ")))
 
 
 def _record(kind: str, header: str, tag: str, size: int, align: int,
             fields: list[tuple[str, str, int, int]]) -> RecordLayout:
     """``fields``: (name, type, offset in bytes, size in bytes)."""
-    return RecordLayout(kind, size, align, header, _line(header, f"{kind} {tag} {{"),  # type: ignore[arg-type]
+    return RecordLayout(kind, size, align, Coord(header, _line(header, f"{kind} {tag} {{")),  # type: ignore[arg-type]
                         tuple(FieldLayout(n, t, 8 * o, 8 * s) for n, t, o, s in fields))
 
 
@@ -111,9 +111,9 @@ def _snapshot(arch: str) -> Snapshot:
                      8 if arch == "x86_64" else 4, [
         ("addr", "uint64_t", 0, 8), ("size", "uint64_t", 8, 8), ("type", "uint32_t", 16, 4),
         ("reserved", "uint32_t", 20, 4)])
-    tx_request = RecordLayout("struct", 4, 2, "io/netif.h", 1, (
+    tx_request = RecordLayout("struct", 4, 2, Coord("io/netif.h", 1), (
         FieldLayout("id", "uint16_t", 0, 16), FieldLayout("flags", "uint16_t", 16, 16)))
-    tx_entry = RecordLayout("union", 4, 2, "io/netif.h", 2, (
+    tx_entry = RecordLayout("union", 4, 2, Coord("io/netif.h", 2), (
         FieldLayout("req", "struct netif_tx_request", 0, 32),))
     return Snapshot(arch, "guest", 0x40E00,
                     {"struct start_info": start_info, "struct hvm_start_info": hvm_start_info,

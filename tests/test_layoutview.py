@@ -11,13 +11,13 @@ from tests.oracle.clang import tree_oracle
 from xenabi.cli import main
 from xenabi.errors import UsageError
 from xenabi.layoutview import assert_same_layout, layout_table, render
-from xenabi.model import FieldLayout, RecordLayout, Snapshot
+from xenabi.model import Coord, FieldLayout, RecordLayout, Snapshot
 from xenabi.targets import TARGETS
 
 
 def _rec(size: int, align: int, *fields: tuple[str, str, int, int],
          bitfields: tuple[str, ...] = ()) -> RecordLayout:
-    return RecordLayout("struct", size, align, "x.h", 3, tuple(
+    return RecordLayout("struct", size, align, Coord("x.h", 3), tuple(
         FieldLayout(n, t, off, bits, n in bitfields) for n, t, off, bits in fields))
 
 

@@ -1,7 +1,8 @@
 """``check``: run the rules over a tree's snapshots, merge, waive, and judge the result.
 
-:func:`check` is pure: it takes the tree, the snapshots and the waivers and
-returns a frozen :class:`Report`, which knows its exit status. Findings the
+:func:`judge` applies the waivers to merged findings and returns a frozen
+:class:`Report`, which knows its exit status (:func:`xenabi.run.run` is the
+path from a tree to it). Findings the
 rules make per target and view are merged when they say the same thing
 about the same line: one finding then lists every target and view it holds
 for. A header that failed to parse is an error finding of its own (rule
@@ -70,8 +71,8 @@ def header_failures(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]
             if st.status is not Status.FAILED:
                 continue
             why = st.why or "cannot be read"
-            m = re.match(r"^(?:[^:\s]*/)?" + re.escape(header) + r":(\d+):\s*(.*)$", why)
-            line, message = (int(m.group(1)), m.group(2)) if m else (None, why)
+            line, message = (st.coord.line, why) if st.coord and st.coord.file == header else (
+                None, f"{st.coord}: {why}" if st.coord else why)
             out.append(Finding(HEADERS_RULE, Severity.ERROR, f"{header}: {message}",
                                tree.finding_path(header), line, (header,), (arch,), (view,)))
     return out
@@ -126,17 +127,8 @@ def judge(found: Sequence[Finding], waivers: Sequence[Waiver], arches: Iterable[
                   tuple(sorted({w.file for w in waivers})), tuple(not_run))
 
 
-def check(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-          waivers: Sequence[Waiver] = (), rules: Iterable[str] | None = None) -> Report:
-    """Run ``rules`` (default: every registered rule) that the tree has the inputs of,
-    and apply ``waivers``."""
-    ran, not_run = runnable(tree, tuple(rules) if rules is not None else tuple(REGISTRY))
-    return judge(findings(tree, snapshots, ran), waivers, (a for a, _ in snapshots),
-                 (v for _, v in snapshots), ran, not_run)
-
-
 # --------------------------------------------------------------------------
-# The findings cache: a warm check reads what the same inputs gave last time
+# The findings cache's part (xenabi.run keeps it): the inputs and the entries' form
 
 
 def inputs_digest(tree: XenTree) -> str:
@@ -152,42 +144,17 @@ def inputs_digest(tree: XenTree) -> str:
     return h.hexdigest()
 
 
-def cache_path(tree: XenTree, arches: Iterable[str], views: Iterable[str],
-               rules: Iterable[str]) -> Path:
-    from xenabi.snapshot import _code_hash, cache_dir
-
-    key = "|".join([_code_hash(), inputs_digest(tree), ",".join(_arch_order(arches)),
-                    ",".join(sorted(set(views))), ",".join(rules)])
-    return cache_dir() / f"findings-{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-
-
 def finding_from_json(d: Mapping[str, object]) -> Finding:
+    """A finding from its JSON form; the values keep their types (the cache checks them)."""
     def strs(key: str) -> tuple[str, ...]:
         v = d[key]
-        assert isinstance(v, list)
-        return tuple(str(x) for x in v)
+        if not isinstance(v, list):
+            raise TypeError(f"{key}: not a list")
+        return tuple(v)
 
-    line = d["line"]
-    return Finding(str(d["rule"]), Severity(d["severity"]), str(d["message"]),
-                   None if d["file"] is None else str(d["file"]),
-                   line if isinstance(line, int) else None, strs("symbols"), strs("arches"),
-                   strs("views"), bool(d.get("waived", False)))
-
-
-def load_cached(path: Path) -> list[Finding] | None:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return [finding_from_json(d) for d in data]
-
-
-def store_cached(path: Path, found: Sequence[Finding]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        json.dump([x.to_json() for x in found], f)
-    os.replace(tmp, path)
+    return Finding(d["rule"], Severity(d["severity"]), d["message"],  # type: ignore[arg-type]
+                   d["file"], d["line"], strs("symbols"), strs("arches"),  # type: ignore[arg-type]
+                   strs("views"), d.get("waived", False))  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------
@@ -237,4 +204,4 @@ def shipped_releases() -> list[str]:
     return sorted(m.group(1) for n in names if (m := re.match(r"waivers-xen-(.+)\.toml$", n)))
 
 
-__all__ = ["HEADERS_RULE", "VIEWS", "Report", "check", "default_waivers", "merge"]
+__all__ = ["HEADERS_RULE", "VIEWS", "Report", "default_waivers", "judge", "merge"]

@@ -22,7 +22,8 @@ from xenabi import cexpr
 from xenabi.errors import HeaderError, XenAbiError
 from xenabi.layout import Layouter
 from xenabi.model import (Api, Array, Coord, CType, Enum, Enumerator, EnumRef, Field, Function,
-                          HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef)
+                          HeaderStatus, Pointer, Record, RecordRef, Scalar, Typedef, TypedefRef,
+                          anonymous_key)
 from xenabi.targets import Target
 
 _MARK_PACKED = "__xenabi_packed__"
@@ -236,7 +237,7 @@ class Converter:
         return Coord(f, c.line or 0)
 
     def fail(self, node: c_ast.Node, message: str) -> HeaderError:
-        return HeaderError(str(self.coord(node)), message)
+        return HeaderError(self.coord(node), message)
 
     # -- expressions
 
@@ -353,7 +354,7 @@ class Converter:
                 self.typedefs[ext.name] = Typedef(
                     ext.name, t, self.coord(ext),
                     None if align is None else self._align_value(align, ext))
-                if isinstance(t, RecordRef) and "<anonymous" in t.key:
+                if isinstance(t, RecordRef) and anonymous_key(t.key):
                     self.typedef_names.setdefault(t.key, ext.name)
             elif isinstance(ext, c_ast.Decl):
                 self.ctype(ext.type)  # defines any struct, union or enum it carries
@@ -447,7 +448,7 @@ def _parse(text: str, public_dir: str, outer: frozenset[str] = frozenset()) -> c
         file = m.group(1)
         prefix = public_dir.rstrip("/") + "/"
         file = file[len(prefix):] if file.startswith(prefix) else file
-        raise HeaderError(f"{file}:{m.group(2)}", f"syntax error: {m.group(3)}") from None
+        raise HeaderError(Coord(file, int(m.group(2))), f"syntax error: {m.group(3)}") from None
 
 
 # -- sharing the parse between units: most declarations are the same text in every

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xenabi.model import Coord
+
 
 class XenAbiError(Exception):
     """Base of every error xenabi reports to a user."""
@@ -15,11 +17,13 @@ class UsageError(XenAbiError):
 class HeaderError(XenAbiError):
     """A header of the tree cannot be read, parsed or evaluated.
 
-    ``where`` is ``file:line`` relative to the public headers directory; the
-    header is then reported as ``failed`` and the others are still read.
+    ``where`` is a :class:`~xenabi.model.Coord` relative to the public headers
+    directory (the header is then reported as ``failed`` and the others are
+    still read), or a text such as ``<unit>`` when no header line is to blame.
     """
 
-    def __init__(self, where: str, message: str) -> None:
+    def __init__(self, where: Coord | str, message: str) -> None:
         super().__init__(f"{where}: {message}")
-        self.where = where
-        self.message = message
+        self.coord = where if isinstance(where, Coord) else None  #: the line to blame
+        self.where = str(where)
+        self.message = message  #: the error without its location

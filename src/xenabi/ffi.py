@@ -44,7 +44,7 @@ from xenabi.cparse import PlainDecl, build_api, parse_unit, plain_declarations
 from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.layout import Layouter, Placed
 from xenabi.model import (Api, Array, CType, EnumRef, Function, Pointer, Record, RecordRef, Scalar,
-                          Status, TypedefRef)
+                          Status, TypedefRef, anonymous_key)
 from xenabi.preprocess import Unit, preprocess
 from xenabi.snapshot import take
 from xenabi.targets import TARGETS, Target
@@ -284,7 +284,7 @@ class _Explicit:
 
     def _enum(self, key: str) -> str:
         enum = self.api.enums[key]
-        tag = "" if "<anonymous" in key else key.split(" ", 1)[1]
+        tag = "" if anonymous_key(key) else key.split(" ", 1)[1]
         return f"enum {tag} {{ {', '.join(f'{e.name} = {e.value}' for e in enum.members)} }};"
 
     # -- records

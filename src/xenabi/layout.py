@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from xenabi.errors import XenAbiError
 from xenabi.model import (Array, CType, EnumRef, Field, FieldLayout, Function, Pointer, Record,
-                          RecordRef, Scalar, Typedef, TypedefRef, spell)
+                          RecordRef, Scalar, Typedef, TypedefRef, canonical, spell)
 from xenabi.targets import TARGETS, Target
 
 
@@ -56,6 +56,7 @@ class Layouter:
         self.target = target
         self.records = records
         self.typedefs = typedefs
+        self._canonical: dict[CType, str | None] = {}
         self._memo: dict[str, Shape] = {}
 
     # -- scalars and derived types
@@ -217,6 +218,13 @@ class Layouter:
                 return m.offset_bits + off, mt
         raise LayoutError(f"{spell(t)} has no member named '{name}'")
 
+    def canonical_spelling(self, t: CType) -> str | None:
+        """The spelling of ``t`` with typedefs resolved, or None when that is ``spell(t)``."""
+        if t not in self._canonical:
+            c = spell(canonical(t, self.typedefs))
+            self._canonical[t] = None if c == spell(t) else c
+        return self._canonical[t]
+
     # -- offsetof() designators (DESIGN.md, snapshot contract)
 
     def designators(self, key: str) -> tuple[FieldLayout, ...]:
@@ -231,7 +239,8 @@ class Layouter:
                     yield from self._walk(m.type.key, prefix, off)
                 continue
             name = prefix + m.name
-            yield FieldLayout(name, spell(m.type), off, m.size_bits, m.bitfield)
+            yield FieldLayout(name, spell(m.type), off, m.size_bits, m.bitfield,
+                              self.canonical_spelling(m.type))
             inner, sub = m.type, name
             while isinstance(inner, Array):
                 inner, sub = inner.element, sub + "[0]"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 # --------------------------------------------------------------------------
 # Source positions
@@ -92,6 +93,12 @@ class Function:
 CType: TypeAlias = Scalar | Pointer | Array | RecordRef | EnumRef | TypedefRef | Function
 
 
+def anonymous_key(key: str) -> bool:
+    """Whether a :class:`RecordRef` or :class:`EnumRef` key is the synthetic key of a
+    record or enum without a tag (the parser's ``struct <anonymous at FILE:LINE:COL>``)."""
+    return key.endswith(">") and " <anonymous at " in key
+
+
 @functools.cache
 def spell(t: CType) -> str:
     """The C spelling of a type, as a snapshot shows it: ``uint8_t[16]``, ``struct foo *``.
@@ -103,7 +110,7 @@ def spell(t: CType) -> str:
             return name
         case RecordRef(key) | EnumRef(key):
             # anonymous keys carry their position; the spelling must not
-            return f"{key.split()[0]} {{...}}" if "<anonymous" in key else key
+            return f"{key.split()[0]} {{...}}" if anonymous_key(key) else key
         case Pointer(Function() as f):
             return f"{spell(f.result)} (*)({', '.join(spell(p) for p in f.params)})"
         case Pointer(target):
@@ -113,6 +120,28 @@ def spell(t: CType) -> str:
         case Function(result, params, _):
             return f"{spell(result)} ()({', '.join(spell(p) for p in params)})"
     raise AssertionError(t)
+
+
+def canonical(t: CType, typedefs: Mapping[str, Typedef]) -> CType:
+    """``t`` with every typedef name replaced by what it names: the type the compiler sees.
+
+    ``domid_t`` is ``Scalar("unsigned short")``; a typedef the mapping lacks stays,
+    and so does one that names an anonymous record or enum (``vcpu_guest_context_t``).
+    """
+    match t:
+        case TypedefRef(name) if name in typedefs:
+            named = typedefs[name].type
+            if isinstance(named, RecordRef | EnumRef) and anonymous_key(named.key):
+                return t  # the typedef is the only name the record has, as in clang
+            return canonical(named, typedefs)
+        case Pointer(target):
+            return Pointer(canonical(target, typedefs))
+        case Array(element, length):
+            return Array(canonical(element, typedefs), length)
+        case Function(result, params, variadic):
+            return Function(canonical(result, typedefs),
+                            tuple(canonical(p, typedefs) for p in params), variadic)
+    return t
 
 
 # --------------------------------------------------------------------------
@@ -195,16 +224,32 @@ class Status(str, enum.Enum):
 @dataclass(frozen=True, slots=True)
 class HeaderStatus:
     status: Status
-    why: str | None = None  #: the reason for skipped and failed, with file:line when failed
+    why: str | None = None  #: the reason for skipped and failed, without its location
     via: str | None = None  #: the header whose inclusion made this one valid
+    coord: Coord | None = None  #: where the reason lies, when a line of a header is to blame
 
     def to_json(self) -> dict[str, str]:
         out = {"status": self.status.value}
         if self.why:
-            out["why"] = self.why
+            out["why"] = f"{self.coord}: {self.why}" if self.coord else self.why
         if self.via:
             out["via"] = self.via
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> HeaderStatus:
+        """The inverse of :meth:`to_json`: a reason that starts ``file:line: `` gets its coord."""
+        why = data.get("why")
+        coord = None
+        if why is not None:
+            m = _LOCATED.match(why)
+            if m:
+                coord, why = Coord(m.group(1), int(m.group(2))), m.group(3)
+        return cls(Status(data["status"]), why, data.get("via"), coord)
+
+
+#: a reason as :meth:`HeaderStatus.to_json` writes it when it has a coord
+_LOCATED = re.compile(r"([^\s:]+\.h):(\d+): (.*)\Z", re.S)
 
 
 @dataclass(frozen=True)
@@ -227,28 +272,126 @@ class Api:
 # Snapshot: computed layouts and values (the contract of ``xenabi dump``)
 
 
+class _Located:
+    """``header`` and ``line`` of a value located by its ``coord``, for code that has
+    not moved to :attr:`coord` (the rules)."""
+
+    __slots__ = ()
+    coord: Coord
+
+    @property
+    def header(self) -> str:
+        return self.coord.file
+
+    @property
+    def line(self) -> int:
+        return self.coord.line
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class RecordKey:
+    """What names a record in a snapshot; ``str()`` is its key in the JSON.
+
+    Exactly one of ``tag``, ``typedef`` and ``position`` is set: ``struct vcpu_info``
+    (a tag), ``vcpu_guest_context_t`` (the typedef that names an anonymous record),
+    or ``struct <anonymous at xen.h:12:5>`` (an anonymous record no typedef names).
+    """
+
+    kind: Literal["struct", "union"]
+    tag: str | None = None  #: the record's tag
+    typedef: str | None = None  #: the typedef name of an anonymous record
+    position: Coord | None = None  #: where an anonymous record no typedef names is defined
+
+    def __str__(self) -> str:
+        if self.tag is not None:
+            return f"{self.kind} {self.tag}"
+        if self.typedef is not None:
+            return self.typedef
+        return f"{self.kind} <anonymous at {self.position}>"
+
+    @property
+    def anonymous(self) -> bool:
+        """True when the record has no tag (a typedef or its position names it)."""
+        return self.tag is None
+
+    @classmethod
+    def parse(cls, text: str, kind: Literal["struct", "union"]) -> RecordKey:
+        """The key whose ``str()`` is ``text``, for a record of ``kind``."""
+        if text.startswith(f"{kind} <anonymous at ") and text.endswith(">"):
+            file, _, rest = text[len(f"{kind} <anonymous at "):-1].partition(":")
+            line, _, col = rest.partition(":")
+            return cls(kind, position=Coord(file, int(line), int(col) if col else None))
+        if text.startswith(f"{kind} "):
+            return cls(kind, tag=text[len(kind) + 1:])
+        return cls(kind, typedef=text)
+
+
+def _typed(d: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]) -> None:
+    """Raise TypeError unless each of ``types``' keys in ``d`` has one of its types
+    (exactly: ``True`` is no int here, ``1`` no bool)."""
+    # a file repeats a few shapes (keys and value types) thousands of times
+    shape = (id(types), tuple(d), tuple(map(type, d.values())))
+    if shape in _SHAPES_SEEN:
+        return
+    for key, allowed in types.items():
+        if key in d and type(d[key]) not in allowed:
+            raise TypeError(f"{key!r} is {type(d[key]).__name__}: {d[key]!r}")
+    _SHAPES_SEEN.add(shape)
+
+
+_SHAPES_SEEN: set[tuple[int, tuple[str, ...], tuple[type, ...]]] = set()
+
+
+_FIELD_TYPES = {"name": (str,), "type": (str,), "offset_bits": (int,), "size_bits": (int,),
+                "bitfield": (bool,), "canonical": (str,)}
+_RECORD_TYPES = {"kind": (str,), "size": (int,), "align": (int,), "header": (str,),
+                 "line": (int,), "fields": (list,)}
+_TYPEDEF_TYPES = {"type": (str,), "size": (int, type(None)), "align": (int, type(None)),
+                  "header": (str,), "line": (int,), "canonical": (str,)}
+_CONSTANT_TYPES = {"kind": (str,), "type": (str,), "header": (str,), "line": (int,),
+                   "expr": (str,), "enum": (str,)}
+
+
 @dataclass(frozen=True, slots=True)
 class FieldLayout:
     """One ``offsetof()`` designator of a record: ``console.domU.mfn``."""
 
     name: str
-    type: str  #: C spelling of the declared type
+    type: str  #: C spelling of the declared type: ``domid_t``
     offset_bits: int  #: from the start of the outermost record
     size_bits: int  #: bitfield width for bitfields, 0 for a flexible array member
     bitfield: bool = False
+    #: the type the compiler sees, typedefs resolved: ``unsigned short`` (None: as ``type``)
+    canonical: str | None = None
+
+    @property
+    def canonical_type(self) -> str:
+        """:attr:`canonical`, or :attr:`type` when they are the same."""
+        return self.type if self.canonical is None else self.canonical
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "type": self.type, "offset_bits": self.offset_bits,
-                "size_bits": self.size_bits, "bitfield": self.bitfield}
+        out: dict[str, object] = {"name": self.name, "type": self.type,
+                                  "offset_bits": self.offset_bits,
+                                  "size_bits": self.size_bits, "bitfield": self.bitfield}
+        if self.canonical is not None:
+            out["canonical"] = self.canonical
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> FieldLayout:
+        _typed(d, _FIELD_TYPES)
+        return cls(d["name"], d["type"], d["offset_bits"], d["size_bits"], d["bitfield"],
+                   d.get("canonical"))
 
 
 @dataclass(frozen=True, slots=True)
-class RecordLayout:
+class RecordLayout(_Located):
+    """A record's size, alignment and fields on one target and view."""
+
     kind: Literal["struct", "union"]
     size: int
     align: int
-    header: str
-    line: int
+    coord: Coord  #: where the record is defined
     fields: tuple[FieldLayout, ...]
 
     def field(self, name: str) -> FieldLayout | None:
@@ -256,40 +399,104 @@ class RecordLayout:
 
     def to_json(self) -> dict[str, object]:
         return {"kind": self.kind, "size": self.size, "align": self.align,
-                "header": self.header, "line": self.line,
+                "header": self.coord.file, "line": self.coord.line,
                 "fields": [f.to_json() for f in self.fields]}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> RecordLayout:
+        _typed(d, _RECORD_TYPES)
+        if d["kind"] not in ("struct", "union"):
+            raise ValueError(f"a record of kind {d['kind']!r}")
+        return cls(d["kind"], d["size"], d["align"], Coord(d["header"], d["line"]),
+                   tuple(FieldLayout.from_json(f) for f in d["fields"]))
 
 
 @dataclass(frozen=True, slots=True)
-class Constant:
+class IntConstant(_Located):
     """An integer constant: an object-like macro or an enumerator, in its own C type."""
 
-    value: int | str  #: str only for string macros
-    kind: Literal["macro", "enumerator", "string"]
-    header: str
-    line: int
-    ctype: str = "int"  #: ``unsigned long`` for ``~0UL``; the value already wraps to it
-    expr: str | None = None  #: the macro body as written
+    value: int  #: already wrapped to :attr:`ctype`
+    kind: Literal["macro", "enumerator"]
+    coord: Coord  #: the ``#define`` or the enumerator
+    ctype: Scalar = Scalar("int")  #: ``unsigned long`` for ``~0UL``; ``int`` for an enumerator
+    expr: str | None = None  #: the macro body as written (None for an enumerator)
+    #: an enumerator's enum: ``enum xenbus_state``, the typedef naming an anonymous
+    #: enum, or ``enum <anonymous at FILE:LINE>``
+    enum: str | None = None
 
     def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"value": self.value, "kind": self.kind, "type": self.ctype,
-                                  "header": self.header, "line": self.line}
+        out: dict[str, object] = {"value": self.value, "kind": self.kind,
+                                  "type": self.ctype.name, "header": self.coord.file,
+                                  "line": self.coord.line}
         if self.expr is not None:
             out["expr"] = self.expr
+        if self.enum is not None:
+            out["enum"] = self.enum
         return out
 
 
 @dataclass(frozen=True, slots=True)
-class TypedefLayout:
-    type: str
-    size: int | None  #: None for incomplete or function types
-    align: int | None
-    header: str
-    line: int
+class StrConstant(_Located):
+    """A string macro: ``#define XEN_IO_PROTO_ABI_X86_64 "x86_64-abi"``."""
+
+    value: str  #: the characters between the quotes, escapes as written
+    coord: Coord  #: the ``#define``
+    expr: str  #: the macro body as written, quotes included
+
+    kind: ClassVar[Literal["string"]] = "string"
+    ctype: ClassVar[Array] = Array(Scalar("char"), None)
 
     def to_json(self) -> dict[str, object]:
-        return {"type": self.type, "size": self.size, "align": self.align,
-                "header": self.header, "line": self.line}
+        return {"value": self.value, "kind": "string", "type": "char[]",
+                "header": self.coord.file, "line": self.coord.line, "expr": self.expr}
+
+
+#: a constant of a snapshot; ``isinstance(c, IntConstant)`` tells the two apart
+Constant: TypeAlias = IntConstant | StrConstant
+
+
+def constant_from_json(d: Mapping[str, Any]) -> Constant:
+    """The inverse of ``to_json`` of either constant class."""
+    _typed(d, _CONSTANT_TYPES)
+    coord = Coord(d["header"], d["line"])
+    if d["kind"] == "string":
+        if not isinstance(d["value"], str) or d.get("type") != "char[]":
+            raise ValueError("a string constant holds a string of type char[]")
+        return StrConstant(d["value"], coord, d["expr"])
+    if d["kind"] not in ("macro", "enumerator") or type(d["value"]) is not int:
+        raise ValueError(f"a constant of kind {d['kind']!r} holding {d['value']!r}")
+    return IntConstant(d["value"], d["kind"], coord, Scalar(d["type"]), d.get("expr"),
+                       d.get("enum"))
+
+
+@dataclass(frozen=True, slots=True)
+class TypedefLayout(_Located):
+    """A typedef's type, size and alignment on one target and view."""
+
+    type: str  #: C spelling of the aliased type: ``uint64_t``
+    size: int | None  #: None for incomplete or function types
+    align: int | None
+    coord: Coord  #: the typedef
+    #: the type the compiler sees, typedefs resolved: ``unsigned long long`` (None: as ``type``)
+    canonical: str | None = None
+
+    @property
+    def canonical_type(self) -> str:
+        """:attr:`canonical`, or :attr:`type` when they are the same."""
+        return self.type if self.canonical is None else self.canonical
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"type": self.type, "size": self.size, "align": self.align,
+                                  "header": self.coord.file, "line": self.coord.line}
+        if self.canonical is not None:
+            out["canonical"] = self.canonical
+        return out
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> TypedefLayout:
+        _typed(d, _TYPEDEF_TYPES)
+        return cls(d["type"], d["size"], d["align"], Coord(d["header"], d["line"]),
+                   d.get("canonical"))
 
 
 SNAPSHOT_SCHEMA = "xenabi-snapshot/1"
@@ -302,10 +509,14 @@ class Snapshot:
     arch: str
     view: str
     interface_version: int
-    records: Mapping[str, RecordLayout]
+    records: Mapping[str, RecordLayout]  #: keyed by ``str(RecordKey)``; see :meth:`record_keys`
     constants: Mapping[str, Constant]
     typedefs: Mapping[str, TypedefLayout]
     headers: Mapping[str, HeaderStatus]
+
+    def record_keys(self) -> dict[RecordKey, RecordLayout]:
+        """:attr:`records` keyed by :class:`RecordKey`."""
+        return {RecordKey.parse(k, r.kind): r for k, r in self.records.items()}
 
     def body(self) -> dict[str, object]:
         """Everything but the schema, arch and view: what ``xenabi snapshot`` nests per target."""
@@ -322,28 +533,18 @@ class Snapshot:
         return {"schema": SNAPSHOT_SCHEMA, "arch": self.arch, "view": self.view, **self.body()}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Snapshot:
-        """A snapshot from :meth:`to_json`'s form, or from :meth:`body`'s with arch and view added."""
-        recs = data["records"]
-        consts = data["constants"]
-        tds = data["typedefs"]
-        hdrs = data["headers"]
-        assert isinstance(recs, dict) and isinstance(consts, dict)
-        assert isinstance(tds, dict) and isinstance(hdrs, dict)
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        """A snapshot from :meth:`to_json`'s form, or from :meth:`body`'s with arch and view added.
+
+        Raises KeyError, TypeError or ValueError on a mapping of another shape.
+        """
         return cls(
             arch=str(data["arch"]), view=str(data["view"]),
             interface_version=int(str(data["interface_version"]), 16),
-            records={k: RecordLayout(kind=v["kind"], size=v["size"], align=v["align"],
-                                     header=v["header"], line=v["line"],
-                                     fields=tuple(FieldLayout(**f) for f in v["fields"]))
-                     for k, v in recs.items()},
-            constants={k: Constant(value=v["value"], kind=v["kind"], header=v["header"],
-                                   line=v["line"], ctype=v.get("type", "int"),
-                                   expr=v.get("expr"))
-                       for k, v in consts.items()},
-            typedefs={k: TypedefLayout(**v) for k, v in tds.items()},
-            headers={k: HeaderStatus(Status(v["status"]), v.get("why"), v.get("via"))
-                     for k, v in hdrs.items()},
+            records={k: RecordLayout.from_json(v) for k, v in data["records"].items()},
+            constants={k: constant_from_json(v) for k, v in data["constants"].items()},
+            typedefs={k: TypedefLayout.from_json(v) for k, v in data["typedefs"].items()},
+            headers={k: HeaderStatus.from_json(v) for k, v in data["headers"].items()},
         )
 
 

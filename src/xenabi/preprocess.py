@@ -62,6 +62,9 @@ class Unit:
     headers: dict[str, HeaderStatus]
     tops: dict[str, str]  #: header -> the top-level include it was first read through
     public_dir: str  #: the absolute public directory, as line markers name it
+    #: files outside the public directory that cpp read (from its line markers): a
+    #: cache keyed on the tree alone would miss an edit to one
+    outside: tuple[str, ...] = ()
 
 
 _LINEMARKER = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d)*)$')
@@ -128,27 +131,29 @@ def _rel(path: str, public: str) -> str | None:
     return os.path.normpath(path[len(prefix):]) if path.startswith(prefix) else None
 
 
-def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, str]]:
-    """Header -> (skipped | failed, why) from cpp's diagnostics."""
-    out: dict[str, tuple[Status, str]] = {}
+def _troubles(stderr: str, public: str) -> dict[str, tuple[Status, Coord, str]]:
+    """Header -> (skipped | failed, where, why) from cpp's diagnostics."""
+    out: dict[str, tuple[Status, Coord, str]] = {}
     for line in stderr.splitlines():
         m = _DIAG.match(line)
         if not m:
             continue
         rel = _rel(m.group(1), public) or m.group(1)
         msg = m.group(3)
-        if msg.startswith("#error"):
-            out.setdefault(rel, (Status.SKIPPED, f"{rel}:{m.group(2)}: {msg}"))
-        else:
-            out.setdefault(rel, (Status.FAILED, f"{rel}:{m.group(2)}: {msg}"))
+        where = Coord(rel, int(m.group(2)))
+        out.setdefault(rel, (Status.SKIPPED if msg.startswith("#error") else Status.FAILED,
+                             where, msg))
     return out
 
 
-def _scan(text: str, public: str) -> tuple[dict[str, MacroDef], dict[str, str], list[str]]:
-    """Macros in force at the end, the top-level header each header came through, and
-    the text with directives blanked (line markers kept for pycparser)."""
+def _scan(text: str, public: str
+          ) -> tuple[dict[str, MacroDef], dict[str, str], list[str], set[str]]:
+    """Macros in force at the end, the top-level header each header came through, the
+    text with directives blanked (line markers kept for pycparser), and the files read
+    outside ``public``."""
     macros: dict[str, MacroDef] = {}
     via: dict[str, str] = {}
+    outside: set[str] = set()
     stack: list[str] = []
     lines = text.split("\n")
     file, line = "", 0
@@ -160,7 +165,9 @@ def _scan(text: str, public: str) -> tuple[dict[str, MacroDef], dict[str, str], 
                 if "1" in flags:
                     stack.append(file)
                     rel = _rel(file, public)
-                    if rel is not None and rel not in via:
+                    if rel is None:
+                        outside.add(file)
+                    elif rel not in via:
                         top = next((_rel(f, public) for f in stack if _rel(f, public)), rel)
                         via[rel] = top or rel
                 elif "2" in flags and stack:
@@ -177,7 +184,7 @@ def _scan(text: str, public: str) -> tuple[dict[str, MacroDef], dict[str, str], 
                 macros.pop(raw[7:].strip(), None)
                 lines[i] = ""
         line += 1
-    return macros, via, lines
+    return macros, via, lines, outside
 
 
 def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
@@ -214,24 +221,25 @@ def _preprocess(tree: XenTree, target: Target, view: str, version: int,
         troubles = _troubles(err, public)
         if not troubles:
             break
-        macros, via, _ = _scan(out, public)
+        macros, via, _, _ = _scan(out, public)
         dropped = set()
-        for h, (st, why) in troubles.items():
+        for h, (st, where, why) in troubles.items():
             top = via.get(h, h)
-            status[h] = HeaderStatus(st, why)
+            status[h] = HeaderStatus(st, why, coord=where)
             if top != h and top in include:
-                status[top] = HeaderStatus(st, f"includes {h}: {why}")
+                status[top] = HeaderStatus(st, f"includes {h}: {where}: {why}")
             dropped |= {h, top}
         if not dropped & set(include):
             # a trouble outside every header (cpp itself): nothing to leave out
             raise UsageError(f"cpp failed: {err.strip().splitlines()[-1]}")
         include = [h for h in include if h not in dropped]
-    macros, via, lines = _scan(out, public)
+    macros, via, lines, outside = _scan(out, public)
     for h, top in via.items():
         if h not in status:
             context = FRAGMENTS.get(h) or CONTEXT.get(h) or (None if h in include else top)
             status[h] = HeaderStatus(Status.PARSED, via=context)
-    return Unit(target, view, version, "\n".join(lines), macros, status, via, public)
+    return Unit(target, view, version, "\n".join(lines), macros, status, via, public,
+                tuple(sorted(outside)))
 
 
 def preprocess_text(text: str, target: Target) -> tuple[str, dict[str, MacroDef], str]:
@@ -245,5 +253,5 @@ def preprocess_text(text: str, target: Target) -> tuple[str, dict[str, MacroDef]
         out, err = _run_cpp(cpp_command(target, "tools", 0, (Path(tmp),)), '#include "input.h"\n')
         if (trouble := next((ln for ln in err.splitlines() if _DIAG.match(ln)), None)):
             raise UsageError(f"cpp: {trouble}")
-        macros, _, lines = _scan(out, tmp)
+        macros, _, lines, _ = _scan(out, tmp)
         return "\n".join(lines), macros, tmp

@@ -2,12 +2,15 @@
 
 Registered through the ``pytest11`` entry point. It holds no checking logic:
 the conformance tests in ``abi_tests/`` ask for these fixtures and assert on
-findings the rules compute.
+what :func:`xenabi.run.run` reports. A missing tree fails every test that needs
+it in CI (``CI`` set) and skips them, saying why, elsewhere; an explicit
+``--xen-root`` that does not exist is a usage error everywhere.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,8 +27,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
     group.addoption("--xen-base", metavar="DIR",
                     help="a base tree to compare with (for the diff gate's tests)")
-    group.addoption("--arch", action="append", metavar="ARCH",
+    group.addoption("--xen-arch", action="append", metavar="ARCH", dest="xen_arch",
                     help="only this target (repeatable; default: x86_32 x86_64 arm32 arm64)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_load_initial_conftests(parser: pytest.Parser) -> Iterator[None]:
+    """``--arch``, the old spelling of ``--xen-arch``, once the other plugins and the
+    initial conftests have declared their options, and only if none of them took it
+    (two declarations of one option are an error that stops pytest)."""
+    yield
+    taken = {name for group in (parser._anonymous, *parser._groups)
+             for option in group.options for name in option.names()}
+    if "--arch" not in taken:
+        parser.getgroup("xenabi").addoption(
+            "--arch", action="append", metavar="ARCH", dest="xen_arch",
+            help="the old spelling of --xen-arch")
+
+
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """An explicit ``--xen-root`` that does not exist is a usage error, in CI or not."""
+    root = config.getoption("xen_root")
+    if root is not None and not os.path.isdir(root):
+        raise pytest.UsageError(f"--xen-root {root}: no such directory")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -63,13 +87,14 @@ def xen_tree(request: pytest.FixtureRequest) -> XenTree:
 
 @pytest.fixture(scope="session")
 def xen_arches(request: pytest.FixtureRequest) -> tuple[str, ...]:
-    """The targets chosen with ``--arch`` (default: all four)."""
+    """The targets chosen with ``--xen-arch`` (default: all four)."""
     from xenabi.targets import TARGETS
 
-    chosen = request.config.getoption("--arch") or list(TARGETS)
+    chosen = request.config.getoption("xen_arch") or list(TARGETS)
     unknown = [a for a in chosen if a not in TARGETS]
     if unknown:
-        raise pytest.UsageError(f"--arch {unknown[0]}: unknown (known: {', '.join(TARGETS)})")
+        raise pytest.UsageError(f"--xen-arch {unknown[0]}: unknown "
+                                f"(known: {', '.join(TARGETS)})")
     return tuple(chosen)
 
 
@@ -77,6 +102,6 @@ def xen_arches(request: pytest.FixtureRequest) -> tuple[str, ...]:
 def xen_snapshots(xen_tree: XenTree,
                   xen_arches: tuple[str, ...]) -> dict[tuple[str, str], Snapshot]:
     """Snapshots of the tree by (arch, view), for every chosen target and both views."""
-    from xenabi.snapshot import take_all
+    from xenabi.run import snapshots
 
-    return take_all(xen_tree, xen_arches)
+    return snapshots(xen_tree, xen_arches)

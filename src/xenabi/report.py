@@ -9,7 +9,7 @@ findings through :func:`line`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from xenabi import __version__
 from xenabi.check import Report
@@ -100,3 +100,17 @@ def to_sarif(report: Report) -> dict[str, object]:
 
 def sarif_text(report: Report) -> str:
     return json.dumps(to_sarif(report), indent=2, sort_keys=True) + "\n"
+
+
+def text(report: Report, min_severity: Severity = Severity.INFO) -> str:
+    return "".join(s + "\n" for s in text_lines(report, min_severity))
+
+
+#: every output format by name: a renderer takes the report and the lowest severity the
+#: text form prints (the others carry everything). ``--format``'s choices are its keys;
+#: a format is one more entry (a renderer of a Report subclass checks what it is given).
+RENDERERS: dict[str, Callable[[Report, Severity], str]] = {
+    "text": text,
+    "json": lambda report, _: json_text(report),
+    "sarif": lambda report, _: sarif_text(report),
+}

@@ -3,26 +3,26 @@
 ``take`` runs preprocess -> parse -> layout for one target and view; a header
 that fails to parse or lay out is marked ``failed`` and the rest are read
 again without it. ``take_all`` does every target and view, in parallel
-across processes, and both keep a content-addressed cache (the tree's
-headers, the target, the view and xenabi's own code make the key).
+across processes, and both keep their results in :mod:`xenabi.cache` (the
+tree's headers, the target, the view, the interface version and xenabi's own
+code make the key; files read from outside the tree are checked on each read).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from xenabi import cache as _cache
 from xenabi import gcpause
 from xenabi.errors import HeaderError, UsageError, XenAbiError
-from xenabi.model import (Api, Constant, HeaderStatus, RecordLayout, Snapshot, Status,
-                          TypedefLayout, spell)
+from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
+                          anonymous_key, canonical, spell)
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 
@@ -70,9 +70,10 @@ def record_layouts(api: Api, lay: Layouter, batch: Batch | None = None
             shape = lay.record(key)
             fields = lay.designators(key)
         except XenAbiError as e:
-            raise HeaderError(str(rec.coord), f"{name}: {e}") from None
-        yield name, keep(RecordLayout(rec.kind, shape.size, shape.align, rec.coord.file,
-                                      rec.coord.line, tuple(keep(f) for f in fields)))
+            raise HeaderError(rec.coord, f"{name}: {e}") from None
+        yield name, keep(RecordLayout(rec.kind, shape.size, shape.align,
+                                      _line(rec.coord),
+                                      tuple(keep(f) for f in fields)))
 
 
 def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
@@ -87,8 +88,11 @@ def _typedef_layouts(api: Api, lay: Layouter, batch: Batch
             size, align = shape.size, shape.align
         except XenAbiError:
             size = align = None
-        yield name, batch.keep(TypedefLayout(spell(td.type), size, align, td.coord.file,
-                                       td.coord.line))
+        # the canonical type of the name, not of what it names: a typedef that
+        # names an anonymous record is the record's name, as in clang
+        spelled, canon = spell(td.type), spell(canonical(TypedefRef(name), api.typedefs))
+        yield name, batch.keep(TypedefLayout(spelled, size, align, _line(td.coord),
+                                             None if canon == spelled else canon))
 
 
 def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
@@ -97,33 +101,45 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
 
     keep = batch.keep
 
+    # an anonymous enum is known by the typedef that names it, else by its position
+    named = {t.type.key: n for n, t in api.typedefs.items() if isinstance(t.type, EnumRef)}
+    enum_of = {e.name: named.get(key, key) if anonymous_key(key) else key
+               for key, en in api.enums.items() for e in en.members}
     out: dict[str, Constant] = {}
     for name, en in conv.enumerator_defs.items():
         if _public(en.coord.file):
-            out[name] = keep(Constant(en.value, "enumerator", en.coord.file, en.coord.line,
-                                      "int"))
+            out[name] = keep(IntConstant(en.value, "enumerator", _line(en.coord),
+                                         enum=enum_of[name]))
     for name, m in api.macros.items():
         if m.params is not None or not _public(m.coord.file):
             continue
         body = m.body.strip()
         if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
-            out[name] = keep(Constant(body[1:-1], "string", m.coord.file, m.coord.line,
-                                      "char[]", body))
+            out[name] = keep(StrConstant(body[1:-1], _line(m.coord), body))
             continue
         try:
             v = cexpr.evaluate_macro(name, api.macros, conv.target, conv.env, conv.env)
         except cexpr.ExpansionLimit as e:
-            headers[m.coord.file] = HeaderStatus(Status.FAILED, f"{m.coord}: {e}")
+            headers[m.coord.file] = HeaderStatus(Status.FAILED, str(e), coord=m.coord)
             continue
         except (cexpr.ExprError, XenAbiError):
             continue  # not an integer constant expression: a type, a statement, a guard
-        out[name] = keep(Constant(v.value, "macro", m.coord.file, m.coord.line, v.ctype, body))
+        out[name] = keep(IntConstant(v.value, "macro", _line(m.coord), _scalar(v.ctype), body))
     return out
 
 
+def _line(c: Coord) -> Coord:
+    """``c`` without its column: a snapshot locates declarations by line."""
+    return c if c.column is None else Coord(c.file, c.line)
+
+
+_scalar = cache(Scalar)
+
+
 def compute(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
-            batch: Batch | None = None) -> Snapshot:
-    """One target and view, computed from scratch (what ``batch`` parsed is not parsed again)."""
+            batch: Batch | None = None, reads: set[str] | None = None) -> Snapshot:
+    """One target and view, computed from scratch (what ``batch`` parsed is not parsed again);
+    the files cpp read outside the tree are added to ``reads``."""
     from xenabi.cparse import build_api, parse_unit
     from xenabi.preprocess import preprocess
 
@@ -132,6 +148,8 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
     known: dict[str, HeaderStatus] = {}
     for _ in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
+        if reads is not None:
+            reads.update(unit.outside)
         try:
             conv = parse_unit(unit.text, target, unit.public_dir, batch.parse)
             headers = dict(unit.headers)
@@ -139,52 +157,34 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             records = dict(record_layouts(api, conv.layouter, batch))
             constants = _constants(conv, api, headers, batch)
         except HeaderError as e:
-            header = e.where.split(":")[0]
-            if header not in unit.headers:
+            if e.coord is None or e.coord.file not in unit.headers:
                 raise UsageError(f"{e}") from None
+            header = e.coord.file
             top = unit.tops.get(header, header)
-            known[top] = HeaderStatus(Status.FAILED, str(e))
+            failed = HeaderStatus(Status.FAILED, e.message, coord=e.coord)
+            known[top] = failed
             if header != top:
-                known[header] = HeaderStatus(Status.FAILED, str(e))
+                known[header] = failed
             continue
         return Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, conv.layouter, batch)), headers)
     raise AssertionError("a header failed twice")
 
 
-# -- cache
+# -- cache (the policy is xenabi.cache's)
 
 
-#: the modules a snapshot depends on: a change to any of them invalidates the cache
-_PIPELINE = ("tree.py", "preprocess.py", "cparse.py", "cexpr.py", "layout.py", "model.py",
-             "targets.py", "snapshot.py")
+def _key(tree: XenTree, arch: str, view: str, version: int | None) -> str:
+    return _cache.key("snapshot", tree.fingerprint, arch, view, str(version))
 
 
-@cache
-def _code_hash() -> str:
-    h = hashlib.sha256()
-    here = Path(__file__).parent
-    for p in sorted([*(here / m for m in _PIPELINE), *here.glob("sysinclude/**/*.h")]):
-        h.update(p.relative_to(here).as_posix().encode() + p.read_bytes())
-    return h.hexdigest()
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "xenabi"
-
-
-def _cache_path(tree: XenTree, arch: str, view: str, version: int | None) -> Path:
-    key = hashlib.sha256(f"{_code_hash()}|{tree.fingerprint}|{arch}|{view}|{version}".encode())
-    return cache_dir() / f"snapshot-{key.hexdigest()[:32]}.json"
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def _valid(arch: str, view: str) -> Callable[[object], Snapshot | None]:
+    def valid(data: object) -> Snapshot | None:
+        if not isinstance(data, dict):
+            return None
+        snap = _from_body(data, arch, view)
+        return snap if _cache.conforms(snap) else None
+    return valid
 
 
 def _check_names(pairs: Iterable[tuple[str, str]]) -> None:
@@ -200,30 +200,39 @@ def body_text(snap: Snapshot) -> str:
     return json.dumps(snap.body(), sort_keys=True)
 
 
-def _from_body(text: str, arch: str, view: str) -> Snapshot:
-    return Snapshot.from_json({**json.loads(text), "arch": arch, "view": view})
+def _from_body(body: dict[str, object], arch: str, view: str) -> Snapshot:
+    return Snapshot.from_json({**body, "arch": arch, "view": view})
 
 
 def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
-         use_cache: bool = True, batch: Batch | None = None) -> Snapshot:
-    """The snapshot of one target and view, from the cache when it has it."""
+         use_cache: bool = True, batch: Batch | None = None,
+         reads: set[str] | None = None) -> Snapshot:
+    """The snapshot of one target and view, from the cache when it has it; the files it
+    was computed from outside the tree are added to ``reads``."""
     _check_names([(arch, view)])
-    path = _cache_path(tree, arch, view, interface_version) if use_cache else None
-    if path is not None and path.is_file():
-        return _from_body(path.read_text(), arch, view)
-    snap = compute(tree, arch, view, interface_version, batch)
-    if path is not None:
-        _write_atomic(path, body_text(snap))
+    store = _cache.Cache(use_cache)
+    k = _key(tree, arch, view, interface_version)
+    hit = store.get("snapshot", k, _valid(arch, view), reads)
+    if hit is not None:
+        return hit
+    outside: set[str] = set()
+    snap = compute(tree, arch, view, interface_version, batch, outside)
+    store.put("snapshot", k, snap.body(), _cache.dependencies(outside))
+    if reads is not None:
+        reads.update(outside)
     return snap
 
 
-def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]) -> list[Snapshot]:
-    """Several target-views in one process, parsing the declarations they share once."""
+def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]
+                ) -> tuple[list[Snapshot], set[str]]:
+    """Several target-views in one process, parsing the declarations they share once;
+    and the files they read outside the tree."""
     tree, pairs, version, use_cache = args
     batch = Batch()
+    reads: set[str] = set()
     with gcpause.paused():
-        return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch)
-                for a, v in pairs]
+        return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch,
+                     reads=reads) for a, v in pairs], reads
 
 
 def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
@@ -250,18 +259,20 @@ def _pairs(arches: Iterable[str] | None, views: Iterable[str] | None) -> list[tu
     return pairs
 
 
-def _cached_texts(tree: XenTree, pairs: list[tuple[str, str]],
-                  interface_version: int | None) -> dict[tuple[str, str], str]:
+def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
+            use_cache: bool, reads: set[str]) -> dict[tuple[str, str], Snapshot]:
+    store = _cache.Cache(use_cache)
     out = {}
     for a, v in pairs:
-        path = _cache_path(tree, a, v, interface_version)
-        if path.is_file():
-            out[(a, v)] = path.read_text()
+        hit = store.get("snapshot", _key(tree, a, v, interface_version), _valid(a, v), reads)
+        if hit is not None:
+            out[(a, v)] = hit
     return out
 
 
 def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
-                 use_cache: bool, jobs: int | None) -> dict[tuple[str, str], Snapshot]:
+                 use_cache: bool, jobs: int | None, reads: set[str]
+                 ) -> dict[tuple[str, str], Snapshot]:
     """Compute ``pairs`` in parallel batches (and fill the cache when ``use_cache``)."""
     batches = _batches(pairs, min(jobs or os.cpu_count() or 1, len(pairs))) if pairs else []
     work = [(tree, batch, interface_version, use_cache) for batch in batches]
@@ -278,29 +289,30 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
             others = pool.map(_take_batch, work[:-1])
             last = _take_batch(work[-1])
             done = [*others, last]
-    return {p: snap for batch, snaps in zip(batches, done) for p, snap in zip(batch, snaps)}
+    for _, outside in done:
+        reads.update(outside)
+    return {p: snap for batch, (snaps, _) in zip(batches, done) for p, snap in zip(batch, snaps)}
 
 
 def take_all(tree: XenTree, arches: Iterable[str] | None = None,
              views: Iterable[str] | None = None, *, interface_version: int | None = None,
-             use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], Snapshot]:
-    """Snapshots of every (arch, view) asked for, computed in parallel."""
+             use_cache: bool = True, jobs: int | None = None,
+             reads: set[str] | None = None) -> dict[tuple[str, str], Snapshot]:
+    """Snapshots of every (arch, view) asked for, computed in parallel; the files they
+    were computed from outside the tree are added to ``reads``."""
     pairs = _pairs(arches, views)
+    reads = reads if reads is not None else set()
     # cached ones are read here: a worker pool would cost more than they do
-    cached = _cached_texts(tree, pairs, interface_version) if use_cache else {}
-    out = {p: _from_body(text, *p) for p, text in cached.items()}
+    out = _cached(tree, pairs, interface_version, use_cache, reads)
     out.update(_compute_all(tree, [p for p in pairs if p not in out], interface_version,
-                            use_cache, jobs))
+                            use_cache, jobs, reads))
     return {p: out[p] for p in pairs}
 
 
 def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
                    views: Iterable[str] | None = None, *, interface_version: int | None = None,
                    use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
-    """Like :func:`take_all`, as :func:`body_text`: cached snapshots are never decoded."""
-    pairs = _pairs(arches, views)
-    out = _cached_texts(tree, pairs, interface_version) if use_cache else {}
-    computed = _compute_all(tree, [p for p in pairs if p not in out], interface_version,
-                            use_cache, jobs)
-    out.update({p: body_text(snap) for p, snap in computed.items()})
-    return {p: out[p] for p in pairs}
+    """Like :func:`take_all`, as :func:`body_text`."""
+    snaps = take_all(tree, arches, views, interface_version=interface_version,
+                     use_cache=use_cache, jobs=jobs)
+    return {p: body_text(snap) for p, snap in snaps.items()}

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import clang.cindex as ci
@@ -236,7 +236,8 @@ def _fields(t: ci.Type, base: int, prefix: str, out: list[dict[str, object]]) ->
         if f.is_bitfield():
             if f.spelling:  # an unnamed bitfield has no designator
                 out.append({"name": prefix + f.spelling, "offset_bits": offset,
-                            "size_bits": f.get_bitfield_width(), "bitfield": True})
+                            "size_bits": f.get_bitfield_width(), "bitfield": True,
+                            "canonical": ft.spelling})
             continue
         if ft.kind == ci.TypeKind.RECORD and _is_anonymous_member(ft.get_declaration()):
             _fields(ft, offset, prefix, out)
@@ -246,7 +247,7 @@ def _fields(t: ci.Type, base: int, prefix: str, out: list[dict[str, object]]) ->
         if size < 0:
             raise OracleError(f"no size for field {name!r} at {f.location}")
         out.append({"name": name, "offset_bits": offset, "size_bits": size * 8,
-                    "bitfield": False})
+                    "bitfield": False, "canonical": ft.spelling})
         element, designator = ft, name
         while element.kind in _ARRAYS:
             element, designator = element.element_type.get_canonical(), designator + "[0]"
@@ -294,8 +295,8 @@ def record_layouts(triple: str, source: str, args: Sequence[str] = ()
     Keys and field designators follow DESIGN.md's snapshot rules: ``struct NAME``,
     ``union NAME`` or the typedef name of an unnamed record; fields as
     ``offsetof()`` designators with ``offset_bits`` from the outermost record,
-    ``size_bits`` (a bitfield's width, 0 for a flexible array member) and
-    ``bitfield``. Each record also has ``kind``, ``size``, ``align`` (bytes),
+    ``size_bits`` (a bitfield's width, 0 for a flexible array member),
+    ``bitfield`` and ``canonical`` (clang's canonical spelling of the type). Each record also has ``kind``, ``size``, ``align`` (bytes),
     ``header`` ("<source>") and ``line``. Raises :class:`OracleError` when
     clang reports an error.
     """
@@ -355,6 +356,8 @@ class Oracle:
     #: target's (defines, include paths), so another compiler can check the oracle
     source: str
     args: tuple[str, ...]
+    #: typedef name -> {"canonical" (clang's canonical spelling), "header", "line"}
+    typedefs: Mapping[str, dict[str, object]] = field(default_factory=dict)
 
 
 def _tempdir(prefix: str) -> Path:
@@ -475,11 +478,16 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
 
     # constant name -> (kind, header, line); the last definition is the one in force
     found: dict[str, tuple[str, str, int]] = {}
+    typedefs: dict[str, dict[str, object]] = {}
     lib = _lib()
     for c in tu.cursor.get_children():
         h = header_of(c.location.file.name) if c.location.file else None
         if h is None:
             continue
+        if c.kind == ci.CursorKind.TYPEDEF_DECL:
+            typedefs.setdefault(c.spelling, {
+                "canonical": c.underlying_typedef_type.get_canonical().spelling,
+                "header": h, "line": c.location.line})
         if c.kind == ci.CursorKind.MACRO_DEFINITION and not lib.clang_Cursor_isMacroFunctionLike(c):
             found[c.spelling] = ("macro", h, c.location.line)
         elif c.kind in (ci.CursorKind.ENUM_DECL, ci.CursorKind.STRUCT_DECL,
@@ -501,7 +509,8 @@ def _tree_oracle(public: Path, triple: str, view: str, interface_version: int | 
                   constants=constants, compiled=tuple(compiled), skipped=skipped,
                   failed=failed,
                   not_integers=tuple(n for n, v in zip(names, values) if v is None),
-                  seconds=time.perf_counter() - start, source=text, args=tuple(args))
+                  seconds=time.perf_counter() - start, source=text, args=tuple(args),
+                  typedefs=typedefs)
 
 
 _ERROR_DIRECTIVE = re.compile(r"\s*#\s*error\b")

@@ -19,6 +19,7 @@ from xenabi.errors import XenAbiError
 SUBCOMMANDS = ("dump", "snapshot", "check", "check_patch")
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,7 +35,7 @@ def add_tree_options(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
     p.add_argument("--no-cache", action="store_true",
-                   help="compute everything afresh (to measure cold runs)")
+                   help="compute everything afresh and write no cache entry")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,3 +57,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("xenabi: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -9,11 +9,8 @@ such as /usr/include/xen); ``--no-waivers`` uses none. A rule whose input
 the tree lacks (the docs rules without docs/, compat without xlat.lst,
 refsize without reference.size) does not run, and the summary says so.
 
-A warm run reads the findings the same inputs gave last time: the cache key
-is xenabi's own code, every public header, xlat.lst, reference.size,
-xen/Makefile and the files under docs/, and the targets, views and rules
-asked for; waivers are applied afresh each run. ``--no-cache`` computes
-everything.
+The run itself is :func:`xenabi.run.run`; this module parses options and
+renders. ``--no-cache`` computes everything and writes no cache entry.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 from xenabi.model import Severity
+from xenabi.report import RENDERERS
 from xenabi.targets import TARGETS, VIEWS
 
 
@@ -35,7 +33,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                    help="only this view (repeatable; default: tools and guest)")
     p.add_argument("--rule", action="append", metavar="RULE",
                    help="only this rule (repeatable; default: every rule)")
-    p.add_argument("--format", default="text", choices=["text", "json", "sarif"])
+    p.add_argument("--format", default="text", choices=list(RENDERERS))
     p.add_argument("--waivers", metavar="FILE",
                    help="waiver file (default: the tree's xenabi-waivers.toml, else the one "
                         "xenabi ships for the tree's Xen release)")
@@ -54,48 +52,14 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def execute(args: argparse.Namespace) -> int:
     from xenabi import report
-    from xenabi.check import (
-        cache_path,
-        default_waivers,
-        findings,
-        judge,
-        load_cached,
-        store_cached,
-    )
-    from xenabi.cli.output import emit
-    from xenabi.errors import UsageError
-    from xenabi.rules import REGISTRY, read_docs_early, runnable
-    from xenabi.snapshot import take_all
+    from xenabi.cli.output import check_target, emit
+    from xenabi.run import choose_waivers, run
     from xenabi.tree import find_tree
 
+    check_target(args.output)
     tree = find_tree(args.xen_root)
-    unknown = [r for r in args.rule or () if r not in REGISTRY]
-    if unknown:
-        raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
-    if args.no_waivers and args.waivers:
-        raise UsageError("--waivers and --no-waivers exclude each other")
-    if args.xen_release and (args.waivers or args.no_waivers):
-        raise UsageError("--xen-release picks the shipped waivers: it excludes --waivers "
-                         "and --no-waivers")
-    waivers = () if args.no_waivers else default_waivers(tree, args.waivers, args.xen_release)
-    arches = tuple(args.arch or TARGETS)
-    views = tuple(args.view or VIEWS)
-    rules, not_run = runnable(tree, args.rule or REGISTRY)
-    cached = None if args.no_cache else cache_path(tree, arches, views, rules)
-    found = load_cached(cached) if cached is not None else None
-    if found is None:
-        # pandoc reads the docs while the snapshots are computed
-        docs = read_docs_early(tree, rules, use_cache=not args.no_cache)
-        snaps = take_all(tree, arches, views, use_cache=not args.no_cache)
-        found = findings(tree, snaps, rules, use_cache=not args.no_cache, docs=docs)
-        if cached is not None:
-            store_cached(cached, found)
-    result = judge(found, waivers, arches, views, rules, not_run)
-    if args.format == "json":
-        text = report.json_text(result)
-    elif args.format == "sarif":
-        text = report.sarif_text(result)
-    else:
-        text = "".join(s + "\n" for s in report.text_lines(result, Severity(args.min_severity)))
-    emit(text, args.output)
+    result = run(tree, arches=args.arch, views=args.view, rules=args.rule,
+                 waivers=choose_waivers(tree, args.waivers, args.no_waivers, args.xen_release),
+                 use_cache=not args.no_cache)
+    emit(report.RENDERERS[args.format](result, Severity(args.min_severity)), args.output)
     return result.exit_status()

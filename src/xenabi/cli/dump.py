@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from xenabi.cli.output import emit, to_json
+from xenabi.cli.output import check_target, emit, to_json
 from xenabi.errors import UsageError
 from xenabi.layoutview import render_snapshots
-from xenabi.snapshot import take, take_all
+from xenabi.run import snapshots
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import find_tree
+
+
+def _interface_version(text: str) -> int:
+    """``__XEN_INTERFACE_VERSION__``: an unsigned 32-bit number (``0x00040e00``)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 <= value < 1 << 32:
+        raise argparse.ArgumentTypeError(f"{text} is not an unsigned 32-bit number")
+    return value
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +32,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
                    help="the target (required for json; text: default all four side by side)")
     p.add_argument("--view", default="tools", choices=list(VIEWS),
                    help="tools (__XEN_TOOLS__, the superset; default) or guest")
-    p.add_argument("--interface-version", type=lambda s: int(s, 0), metavar="N",
+    p.add_argument("--interface-version", type=_interface_version, metavar="N",
                    help="__XEN_INTERFACE_VERSION__ for the guest view (default: the tree's latest)")
     p.add_argument("--format", default="json", choices=["json", "text"],
                    help="json: the snapshot; text: records side by side, pahole-style")
@@ -32,15 +43,14 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def execute(args: argparse.Namespace) -> int:
-    tree = find_tree(args.xen_root)
-    if args.format == "text":
-        snaps = take_all(tree, [args.arch] if args.arch else None, [args.view],
-                         interface_version=args.interface_version, use_cache=not args.no_cache)
-        emit(render_snapshots({a: s for (a, _), s in snaps.items()}, args.record), args.output)
-        return 0
-    if args.arch is None:
+    if args.format == "json" and args.arch is None:
         raise UsageError("dump --format json needs --arch")
-    snap = take(tree, args.arch, args.view, interface_version=args.interface_version,
-                use_cache=not args.no_cache)
-    emit(to_json(snap.to_json()), args.output)
+    check_target(args.output)
+    tree = find_tree(args.xen_root)
+    snaps = snapshots(tree, [args.arch] if args.arch else None, [args.view],
+                      interface_version=args.interface_version, use_cache=not args.no_cache)
+    if args.format == "text":
+        emit(render_snapshots({a: s for (a, _), s in snaps.items()}, args.record), args.output)
+    else:
+        emit(to_json(snaps[(args.arch, args.view)].to_json()), args.output)
     return 0

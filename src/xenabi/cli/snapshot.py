@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from xenabi.cli.output import emit, to_json
+from xenabi.cli.output import check_target, emit, to_json
 from xenabi.model import SNAPSHOT_SCHEMA
-from xenabi.snapshot import take_all_texts
+from xenabi.run import snapshots
+from xenabi.snapshot import body_text
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import find_tree
 
@@ -25,12 +26,13 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def execute(args: argparse.Namespace) -> int:
+    check_target(args.output)
     tree = find_tree(args.xen_root)
-    texts = take_all_texts(tree, args.arch, args.view, use_cache=not args.no_cache)
-    # Composed from the cached texts (sorted JSON) rather than decoded and encoded
-    # again: the keys come out sorted just the same, and a warm run stays cheap.
+    snaps = snapshots(tree, args.arch, args.view, use_cache=not args.no_cache)
+    # composed from each snapshot's body (sorted JSON): the keys come out sorted as
+    # one to_json of the whole would sort them
     views: dict[str, list[str]] = {}
-    for (arch, view), text in sorted(texts.items()):
+    for (arch, view), text in sorted((p, body_text(s)) for p, s in snaps.items()):
         views.setdefault(arch, []).append(f'"{view}": {text}')
     targets = ", ".join(f'"{arch}": {{{", ".join(vs)}}}' for arch, vs in views.items())
     about = to_json({"kind": tree.kind, "root": str(tree.root), "fingerprint": tree.fingerprint})

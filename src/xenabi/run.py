@@ -1,0 +1,87 @@
+"""The one run path: tree -> snapshots -> rules -> waivers -> a frozen :class:`Report`.
+
+The CLI, the pytest plugin and the conformance suite all call :func:`run`
+(and :func:`snapshots` for the commands that stop at the snapshots), so what
+users run is what the tests test. A warm run reads the merged findings from
+:mod:`xenabi.cache`; the key is xenabi's code, the tree's public headers and
+the rules' other inputs (:func:`xenabi.check.inputs_digest`), the targets,
+views and rules, and the files read outside the tree; waivers are applied
+afresh every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from xenabi import cache as _cache
+from xenabi.check import (Report, default_waivers, finding_from_json, findings, inputs_digest,
+                          judge)
+from xenabi.errors import UsageError
+from xenabi.model import Finding, Snapshot
+from xenabi.rules import REGISTRY, read_docs_early, runnable
+from xenabi.snapshot import take_all
+from xenabi.targets import TARGETS, VIEWS
+from xenabi.tree import XenTree
+from xenabi.waivers import Waiver
+
+Snapshots = Mapping[tuple[str, str], Snapshot]
+
+
+def snapshots(tree: XenTree, arches: Iterable[str] | None = None,
+              views: Iterable[str] | None = None, *, interface_version: int | None = None,
+              use_cache: bool = True, reads: set[str] | None = None
+              ) -> dict[tuple[str, str], Snapshot]:
+    """The snapshots of ``tree`` for every target and view asked for (default: all)."""
+    return take_all(tree, arches, views, interface_version=interface_version,
+                    use_cache=use_cache, reads=reads)
+
+
+def choose_waivers(tree: XenTree, file: str | None = None, none: bool = False,
+                   release: str | None = None) -> tuple[Waiver, ...]:
+    """``--waivers FILE``, ``--no-waivers`` or ``--xen-release X.Y``: at most one of them."""
+    if none and file:
+        raise UsageError("--waivers and --no-waivers exclude each other")
+    if release and (file or none):
+        raise UsageError("--xen-release picks the shipped waivers: it excludes --waivers "
+                         "and --no-waivers")
+    return () if none else default_waivers(tree, file, release)
+
+
+def _valid_findings(data: object) -> list[Finding] | None:
+    if not isinstance(data, list):
+        return None
+    out = [finding_from_json(d) for d in data]
+    return out if all(_cache.conforms(f) for f in out) else None
+
+
+def run(tree: XenTree, *, arches: Iterable[str] | None = None,
+        views: Iterable[str] | None = None, rules: Iterable[str] | None = None,
+        waivers: Sequence[Waiver] | None = None, use_cache: bool = True,
+        given: Snapshots | None = None) -> Report:
+    """Check ``tree``: the rules asked for (default: all) that it has the inputs of, on
+    the targets and views asked for (default: all), with ``waivers`` (default: the
+    tree's, :func:`xenabi.check.default_waivers`). ``given`` are snapshots already
+    taken (their targets and views are the run's; the findings cache is not used)."""
+    asked = tuple(rules) if rules is not None else tuple(REGISTRY)
+    unknown = [r for r in asked if r not in REGISTRY]
+    if unknown:
+        raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
+    chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
+    ran, not_run = runnable(tree, asked)
+    if given is not None:
+        found = findings(tree, given, ran, use_cache=use_cache)
+        return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run)
+    arch_list = tuple(arches or TARGETS)
+    view_list = tuple(views or VIEWS)
+    store = _cache.Cache(use_cache)
+    k = _cache.key("findings", inputs_digest(tree), ",".join(arch_list),
+                   ",".join(sorted(set(view_list))), ",".join(ran))
+    hit = store.get("findings", k, _valid_findings)
+    if hit is None:
+        # pandoc reads the docs while the snapshots are computed
+        docs = read_docs_early(tree, ran, use_cache=use_cache)
+        reads: set[str] = set()
+        snaps = snapshots(tree, arch_list, view_list, use_cache=use_cache, reads=reads)
+        hit = findings(tree, snaps, ran, use_cache=use_cache, docs=docs)
+        store.put("findings", k, [f.to_json() for f in hit], _cache.dependencies(reads))
+    return judge(hit, chosen, arch_list, view_list, ran, not_run)
