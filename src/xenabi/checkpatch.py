@@ -268,13 +268,17 @@ def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cach
               carried: Mapping[str, Mapping[int, int]] | None = None) -> list[Finding]:
     """The tree's findings (from the cache when it has them); with ``carried``, those of
     :data:`RECORD_RULES` are ``before``'s, lines moved, and only the other rules run."""
-    from xenabi.check import cache_path, findings, load_cached, merge, store_cached
+    from xenabi import cache
+    from xenabi.check import findings, inputs_digest, merge
     from xenabi.rules import REGISTRY, runnable
 
     rules, _ = runnable(tree, tuple(REGISTRY))
-    path = cache_path(tree, {a for a, _ in snaps}, {v for _, v in snaps}, rules) \
-        if use_cache else None
-    found = load_cached(path) if path is not None else None
+    # the key xenabi.run gives the same findings: a base ``xenabi check`` ran on is a hit
+    store = cache.Cache(use_cache)
+    key = cache.key("findings", inputs_digest(tree),
+                    ",".join(a for a in TARGETS if any(a == x for x, _ in snaps)),
+                    ",".join(sorted({v for _, v in snaps})), ",".join(rules))
+    found = store.get("findings", key, _valid_findings)
     if found is None:
         if carried is None:
             found = findings(tree, snaps, rules, use_cache=use_cache)
@@ -282,9 +286,14 @@ def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cach
             fresh = [r for r in rules if r not in RECORD_RULES]
             kept = [_moved(f, carried) for f in before if f.rule in RECORD_RULES]
             found = merge([*findings(tree, snaps, fresh, use_cache=use_cache), *kept])
-        if path is not None:
-            store_cached(path, found)
+        store.put("findings", key, [f.to_json() for f in found])
     return found
+
+
+def _valid_findings(data: object) -> list[Finding] | None:
+    from xenabi.check import finding_from_json
+
+    return [finding_from_json(d) for d in data] if isinstance(data, list) else None
 
 
 def _moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:

@@ -32,8 +32,8 @@ from typing import TypeVar
 
 from xenabi import cexpr
 from xenabi.errors import XenAbiError
-from xenabi.model import (Constant, Coord, MacroDef, RecordLayout, Snapshot, Status,
-                          TypedefLayout)
+from xenabi.model import (Constant, Coord, IntConstant, MacroDef, RecordLayout, Scalar,
+                          Snapshot, Status, StrConstant, TypedefLayout)
 from xenabi.targets import TARGETS
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -240,17 +240,17 @@ def _active(p: Plan, h: _Header, index: int, snap: Snapshot,
 
 def _where(v: Constant | RecordLayout | TypedefLayout) -> tuple[str, int]:
     """The header (relative to the public directory) and line of a snapshot's value."""
-    return v.header, v.line
+    return v.coord.file, v.coord.line
 
 
 def _at_line(v: _L, line: int) -> _L:
     """``v`` moved to ``line`` of its header."""
-    return replace(v, line=line)
+    return replace(v, coord=replace(v.coord, line=line))
 
 
 def _macro_constant(v: cexpr.CInt, header: str, line: int, body: str) -> Constant:
     """The constant a snapshot lists for a macro evaluated to ``v``."""
-    return Constant(v.value, "macro", header, line, v.ctype, body)
+    return IntConstant(v.value, "macro", Coord(header, line), Scalar(v.ctype), body)
 
 
 def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[str, _L]:
@@ -269,6 +269,10 @@ def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[
     return {**items, **moved} if moved else dict(items)
 
 
+def _integer_macro(c: Constant) -> bool:
+    return isinstance(c, IntConstant) and c.kind == "macro"
+
+
 class _Macros(Mapping[str, MacroDef]):
     """The object-like macros of a snapshot's constants, made when expansion asks."""
 
@@ -280,7 +284,7 @@ class _Macros(Mapping[str, MacroDef]):
         if name in self.extra:
             return self.extra[name]
         c = self._consts[name]
-        if c.kind != "macro" or c.expr is None:
+        if not _integer_macro(c) or c.expr is None:
             raise KeyError(name)
         return MacroDef(name, None, c.expr, Coord(*_where(c)))
 
@@ -288,7 +292,7 @@ class _Macros(Mapping[str, MacroDef]):
         if name in self.extra:
             return True
         c = self._consts.get(name) if isinstance(name, str) else None
-        return c is not None and c.kind == "macro" and c.expr is not None
+        return c is not None and _integer_macro(c) and c.expr is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter({**self._consts, **self.extra})
