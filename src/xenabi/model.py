@@ -584,3 +584,60 @@ class Finding:
         return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
                 "file": self.file, "line": self.line, "symbols": list(self.symbols),
                 "arches": list(self.arches), "views": list(self.views), "waived": self.waived}
+
+    def identity(self) -> tuple[str, tuple[str, ...], str]:
+        """What makes two findings the same across versions: the rule, the symbols and
+        the message without line numbers and suggestions, so that moving lines (a field
+        added above an old finding) never makes an old finding new."""
+        plain = _LINE_NUMBER.sub(lambda m: m.group(1) or "", self.message)
+        return (self.rule, self.symbols, _NO_SUGGESTION.sub("", plain).strip())
+
+
+#: ``xen.h:876``, ``(line 878)``, ``, line 878``: where a message names a line
+_LINE_NUMBER = re.compile(r"(\.(?:h|md|lst|pandoc|size)):\d+(?::\d+)?"
+                          r"|,?\s*\(?\blines? \d+(?:-\d+)?\)?")
+#: ``; did you mean X?``, ``(did you mean X?)``: a suggestion that depends on what else exists
+_NO_SUGGESTION = re.compile(r"[;,]?\s*\(?did you mean[^)]*\)?\??")
+
+
+# --------------------------------------------------------------------------
+# Changes (what ``diff`` reports between two versions)
+
+
+class ChangeClass(str, enum.Enum):
+    """How much a change matters to those who built against the base."""
+
+    BREAKING = "breaking"  #: what was built against the base no longer works
+    SUSPICIOUS = "suspicious"  #: a reviewer must look: legal C, likely wrong
+    COMPATIBLE = "compatible"  #: additions, explicit padding, version bumps
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change of one symbol between two versions, on the targets and views it holds.
+
+    ``before`` and ``after`` are per target (``{"x86_64": "64"}``): the values
+    differ between targets as often as not (a size, an offset).
+    """
+
+    kind: str  #: ``record-size-changed``, ``constant-added``, ``field-in-padding``...
+    cls: ChangeClass
+    symbol: str  #: ``struct vcpu_info``, ``SIF_HVM_GHCB``, ``struct vcpu_info.evtchn_pending_sel``
+    message: str  #: the change as a sentence, without the targets
+    file: str | None  #: relative to the tree root; HEAD's place (BASE's for a removal)
+    line: int | None
+    arches: tuple[str, ...] = ()
+    views: tuple[str, ...] = ()
+    before: tuple[tuple[str, str], ...] = ()  #: (arch, value) pairs
+    after: tuple[tuple[str, str], ...] = ()
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (
+            f"{self.file}: " if self.file else "")
+        return f"{where}{self.cls.value}: {self.message}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "class": self.cls.value, "symbol": self.symbol,
+                "message": self.message, "file": self.file, "line": self.line,
+                "arches": list(self.arches), "views": list(self.views),
+                "before": dict(self.before), "after": dict(self.after)}
