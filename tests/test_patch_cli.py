@@ -85,14 +85,15 @@ def test_a_series_step_that_breaks_what_an_earlier_one_added(
     data = json.loads(out)
     assert code == 1
     step1, step2 = data["patches"]
+    both = {"x86_64": "4", "arm32": "4"}
     assert [(c["class"], c["symbol"], c["after"]) for c in step1["changes"]] == [
-        ("compatible", "MINI_FLAG_C", "4")]
+        ("compatible", "MINI_FLAG_C", both)]
     assert [(c["class"], c["symbol"], c["before"], c["after"]) for c in step2["changes"]] == [
-        ("breaking", "MINI_FLAG_C", "4", "8")]
+        ("breaking", "MINI_FLAG_C", both, {"x86_64": "8", "arm32": "8"})]
     assert (step1["exit"], step2["exit"]) == (0, 1)
     # as a whole, the series only adds a flag
     assert [(c["class"], c["symbol"], c["after"]) for c in data["changes"]] == [
-        ("compatible", "MINI_FLAG_C", "8")]
+        ("compatible", "MINI_FLAG_C", {"x86_64": "8", "arm32": "8"})]
 
 
 def test_a_hunk_that_cannot_be_placed_is_exit_2_with_one_line(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xenabi import patchsnap
-from xenabi.model import Finding, Severity, Snapshot
+from xenabi.model import Change, ChangeClass, Finding, Severity, Snapshot
 from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, materialize
 from xenabi.targets import TARGETS
 from xenabi.tree import PUBLIC, XenTree, open_tree
@@ -164,28 +164,6 @@ def extract_revision(repo: str, rev: str, dest: Path) -> XenTree:
 
 
 @dataclass(frozen=True)
-class Change:
-    """One change of the ABI between two sides, grouped over targets and views."""
-
-    kind: str  #: ``constant-added``, ``constant-value-changed``, ...
-    cls: str  #: ``breaking``, ``suspicious``, ``compatible``
-    symbol: str
-    message: str
-    file: str
-    line: int
-    arches: tuple[str, ...]
-    views: tuple[str, ...]
-    before: str | None
-    after: str | None
-
-    def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "class": self.cls, "symbol": self.symbol,
-                "message": self.message, "file": self.file, "line": self.line,
-                "arches": list(self.arches), "views": list(self.views),
-                "before": self.before, "after": self.after}
-
-
-@dataclass(frozen=True)
 class Verdict:
     """What one step (or the whole series) changes, and what the rules newly find."""
 
@@ -194,20 +172,14 @@ class Verdict:
     findings: tuple[Finding, ...]  #: new on the head side
 
     def exit_status(self) -> int:
-        return int(any(c.cls in ("breaking", "suspicious") for c in self.changes)
+        return int(any(c.cls is not ChangeClass.COMPATIBLE for c in self.changes)
                    or any(f.severity is Severity.ERROR for f in self.findings))
-
-
-def _identity(f: Finding) -> tuple[object, ...]:
-    """A finding's identity: its rule, symbols and message without line numbers."""
-    import re
-
-    return (f.rule, f.symbols, re.sub(r":\d+|line \d+|lines? [\d-]+", "", f.message))
 
 
 def _constant_changes(tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
                       head: Mapping[tuple[str, str], Snapshot]) -> list[Change]:
-    groups: dict[tuple[str, str, str, str | None, str | None], list[tuple[str, str]]] = {}
+    groups: dict[tuple[str, str, ChangeClass, str | None, str | None],
+                 list[tuple[str, str]]] = {}
     where: dict[str, tuple[str, int]] = {}
     for tv in head:
         b, h = base[tv].constants, head[tv].constants
@@ -220,17 +192,20 @@ def _constant_changes(tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
             c = hc or bc
             assert c is not None
             where[name] = (tree.finding_path(c.header), c.line)
-            key = (kind, name, "compatible" if bc is None else "breaking",
+            key = (kind, name, ChangeClass.COMPATIBLE if bc is None else ChangeClass.BREAKING,
                    None if bc is None else str(bc.value), None if hc is None else str(hc.value))
             groups.setdefault(key, []).append(tv)
     out = []
-    for (kind, name, cls, before, after), tvs in sorted(groups.items()):
+    for (kind, name, cls, before, after), tvs in sorted(groups.items(),
+                                                        key=lambda kv: str(kv[0])):
         arches = tuple(a for a in TARGETS if any(a == x for x, _ in tvs))
         views = tuple(sorted({v for _, v in tvs}))
         what = {"constant-added": f"new constant {name} = {after}",
                 "constant-removed": f"constant {name} removed (was {before})",
                 "constant-value-changed": f"{name}: value {before} -> {after}"}[kind]
-        out.append(Change(kind, cls, name, what, *where[name], arches, views, before, after))
+        out.append(Change(kind, cls, name, what, *where[name], arches, views,
+                          tuple((a, before) for a in arches if before is not None),
+                          tuple((a, after) for a in arches if after is not None)))
     return out
 
 
@@ -238,8 +213,8 @@ def judge(name: str, base_tree: XenTree, base: Mapping[tuple[str, str], Snapshot
           head_tree: XenTree, head: Mapping[tuple[str, str], Snapshot],
           base_findings: Sequence[Finding], head_findings: Sequence[Finding]) -> Verdict:
     changes = _constant_changes(head_tree, base, head)
-    old = {_identity(f) for f in base_findings}
-    new = [f for f in head_findings if _identity(f) not in old]
+    old = {f.identity() for f in base_findings}
+    new = [f for f in head_findings if f.identity() not in old]
     added = {c.symbol: c for c in changes if c.kind == "constant-added"}
     new.extend(_coverage(head_findings, added))
     return Verdict(name, tuple(changes), tuple(new))

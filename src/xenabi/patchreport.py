@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from xenabi.model import Severity
 
 if TYPE_CHECKING:
-    from xenabi.checkpatch import Change, Result, Step, Verdict
+    from xenabi.checkpatch import Result, Step, Verdict
+    from xenabi.model import Change
 
 FINDINGS_SCHEMA = "xenabi-findings/1"
 
@@ -39,18 +40,19 @@ def _where(arches: tuple[str, ...], views: tuple[str, ...]) -> str:
 
 
 def _change_line(c: Change) -> str:
-    return f"{c.file}:{c.line}: {c.cls}: {c.message} ({_where(c.arches, c.views)})"
+    return f"{c} ({_where(c.arches, c.views)})"
 
 
 def _counts(v: Verdict) -> str:
-    parts = [f"{sum(c.cls == k for c in v.changes)} {k}" for k in _CLASSES]
+    parts = [f"{sum(c.cls.value == k for c in v.changes)} {k}" for k in _CLASSES]
     errors = sum(f.severity is Severity.ERROR for f in v.findings)
     parts.append(f"{errors} new error{'s' if errors != 1 else ''}")
     return ", ".join(parts)
 
 
 def _ordered(v: Verdict) -> list[Change]:
-    return sorted(v.changes, key=lambda c: (_CLASSES.index(c.cls), c.file, c.line))
+    return sorted(v.changes, key=lambda c: (_CLASSES.index(c.cls.value), c.file or "",
+                                            c.line or 0))
 
 
 def text_lines(result: Result) -> Iterator[str]:
@@ -88,7 +90,7 @@ def _email_verdict(v: Verdict, step: Step | None) -> Iterator[str]:
             if not p.exact:
                 yield from _wrap(p.describe(), "  ")
     for cls in _CLASSES:
-        changes = [c for c in _ordered(v) if c.cls == cls]
+        changes = [c for c in _ordered(v) if c.cls.value == cls]
         if not changes:
             continue
         title = {"breaking": "Breaking", "suspicious": "Suspicious",
