@@ -11,7 +11,11 @@ each command's median wall and CPU time, then the ratios that are the goals:
   it: x86_64 then ``-m32``, serially (``-m32`` needs Debian's gcc-multilib
   and g++-multilib);
 - clang's record-layout dump of every public header for the four targets
-  (``-Xclang -fdump-record-layouts-complete``, one translation unit each).
+  (``-Xclang -fdump-record-layouts-complete``, one translation unit each);
+- ``xenabi diff`` of the tree against a copy with one line added: both cold
+  (with the rules, and ABI only), both cached, and snapshot file against
+  snapshot file (the goals: cold at most Xen's header check, cached under
+  0.5 s, files under 0.3 s).
 
 A command is one line of :func:`commands`. ``--profile`` instead profiles
 a cold computation of every target and view, as ``xenabi snapshot``'s
@@ -70,7 +74,13 @@ RATIOS = (
     Ratio("cold check vs Xen's header check", "check cold", "xen-header-check"),
     Ratio("check-patch seed, base cached, vs header check (goal < 0.2)",
           "check-patch seed", "xen-header-check"),
+    Ratio("cold diff of two trees vs Xen's header check (goal <= 1)", "diff cold",
+          "xen-header-check"),
+    Ratio("cold diff, ABI only, vs Xen's header check", "diff cold abi", "xen-header-check"),
 )
+
+#: absolute goals: a command's median wall time at most this many seconds
+LIMITS = {"diff warm": 0.5, "diff snapshot files": 0.3}
 
 #: beside the checkout (or beside the directory of worktrees it is in)
 SEED = next((d / "shared/seed/sif-hvm-ghcb.mangled.patch" for d in (ROOT.parent,
@@ -83,10 +93,11 @@ _FRESH_SEED = ("import sys, time; s = open(sys.argv[1]).read(); open(sys.argv[2]
                "% time.time_ns()).replace('+890,8', '+890,9'))")
 
 
-def commands(tree: XenTree, clang_units: dict[str, Path]) -> list[Command]:
+def commands(tree: XenTree, clang_units: dict[str, Path], sides: DiffInputs) -> list[Command]:
     """What is timed; adding a command is adding a line."""
     x = (sys.executable, "-m", "xenabi")
     tree_args = ("--xen-root", str(tree.root), "-o", os.devnull)
+    diff = (*x, "diff", str(tree.root), str(sides.other), "-o", os.devnull)
     dumps = [("dump", *tree_args, "--arch", a, "--view", v) for a in TARGETS for v in VIEWS]
     out = [
         Command("snapshot cold", ((*x, "snapshot", *tree_args, "--no-cache"),)),
@@ -96,6 +107,11 @@ def commands(tree: XenTree, clang_units: dict[str, Path]) -> list[Command]:
         Command("check cold", ((*x, "check", *tree_args, "--no-cache"),), ok=(0, 1)),
         Command("check warm", ((*x, "check", *tree_args),), warm=True, ok=(0, 1)),
         *seed_commands(tree),
+        Command("diff cold", ((*diff, "--no-cache"),), ok=(0, 1)),
+        Command("diff cold abi", ((*diff, "--no-cache", "--no-findings"),), ok=(0, 1)),
+        Command("diff warm", (diff,), warm=True, ok=(0, 1)),
+        Command("diff snapshot files", ((*x, "diff", str(sides.base_file), str(sides.head_file),
+                                         "-o", os.devnull),), ok=(0, 1)),
         Command("clang layouts x4", tuple(clang_argv(TARGETS[a], tree, u)
                                           for a, u in clang_units.items())),
     ]
@@ -116,6 +132,28 @@ def seed_commands(tree: XenTree) -> list[Command]:
     return [Command("check-patch seed", ((*argv, str(fresh)),), warm=True,
                     prepare=((sys.executable, "-c", _FRESH_SEED, str(SEED), str(fresh)),)),
             Command("check-patch seed warm", ((*argv, str(SEED)),), warm=True)]
+
+
+@dataclass(frozen=True)
+class DiffInputs:
+    other: Path  #: a copy of the tree's public headers with one constant added
+    base_file: Path  #: ``xenabi snapshot`` of the tree
+    head_file: Path  #: and of the copy
+
+
+def diff_inputs(tree: XenTree, work: Path) -> DiffInputs:
+    """The second side of the diff commands: a 4.17-sized tree that differs by one line,
+    and both trees' snapshot files."""
+    other = work / "other"
+    shutil.copytree(tree.public, other / "xen" / "include" / "public")
+    xen_h = other / "xen" / "include" / "public" / "xen.h"
+    xen_h.write_text(xen_h.read_text().replace("#define DOMID_IDLE ",
+                                               "#define DOMID_BENCH 0x7FF5\n#define DOMID_IDLE "))
+    out = DiffInputs(other, work / "base.json", work / "head.json")
+    for root, file in ((tree.root, out.base_file), (other, out.head_file)):
+        subprocess.run([sys.executable, "-m", "xenabi", "snapshot", "--xen-root", str(root),
+                        "--no-cache", "-o", str(file)], check=True)
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -218,7 +256,7 @@ def bench(tree: XenTree, rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="xenabi-bench-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, XDG_CACHE_HOME=str(work / "cache"))  # warm means our cache
-        cmds = commands(tree, clang_units(tree, work))
+        cmds = commands(tree, clang_units(tree, work), diff_inputs(tree, work))
         for c in cmds:
             if c.warm:
                 run(c, env)
@@ -245,6 +283,10 @@ def report(tree: XenTree, times: dict[str, list[tuple[float, float]]]) -> None:
         if r.ours in med and r.baseline in med:
             print(f"{r.label:<52} wall {med[r.ours][0] / med[r.baseline][0]:5.2f}   "
                   f"cpu {med[r.ours][1] / med[r.baseline][1]:5.2f}")
+    for name, limit in LIMITS.items():
+        if name in med:
+            verdict = "ok" if med[name][0] <= limit else "over"
+            print(f"{name + f' (goal <= {limit} s)':<52} wall {med[name][0]:5.2f}s  {verdict}")
 
 
 # --------------------------------------------------------------------------

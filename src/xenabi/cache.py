@@ -205,6 +205,9 @@ def _evict(where: Path, limit: int = MAX_BYTES) -> None:
         total -= size
 
 
+_PLAIN = frozenset({str, int, float, type(None)})
+
+
 def conforms(value: object) -> bool:
     """Whether every field of the frozen dataclass ``value`` (and of those it holds) has
     its annotated type: what decoding a cache entry must give before it is used."""
@@ -219,9 +222,15 @@ def _hints(cls: type) -> dict[str, object]:
     return typing.get_type_hints(cls)
 
 
+@cache
+def _shape(hint: object) -> tuple[object, tuple[object, ...]]:
+    return typing.get_origin(hint), typing.get_args(hint)
+
+
 def _is(value: object, hint: object) -> bool:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
+    if type(value) is hint and hint in _PLAIN:
+        return True  # most of an entry: strings and integers where they belong
+    origin, args = _shape(hint)
     if hint is typing.Any or hint is object:
         return True
     if origin in (typing.Union, types.UnionType):

@@ -232,8 +232,10 @@ class Converter:
         if c is None:
             return Coord("<unknown>", 0)
         f = str(c.file)
-        if f.startswith(self.public):  # as the header is named, not as it was reached
-            f = os.path.normpath(f[len(self.public):])
+        if f.startswith(self.public):
+            f = f[len(self.public):]
+        if not f.startswith(("/", "<")):  # a public header, as named, not as reached
+            f = os.path.normpath(f)
         return Coord(f, c.line or 0)
 
     def fail(self, node: c_ast.Node, message: str) -> HeaderError:
@@ -538,7 +540,11 @@ class ParseMemo:
     def parse(self, text: str, public_dir: str) -> c_ast.FileAST:
         typedefs: set[str] = set()
         ext: list[c_ast.Node] = []
+        # public headers named relative to the tree: the same text parses once for
+        # every tree of a run (the two sides of a diff)
+        public = f'"{public_dir.rstrip("/")}/'
         for decl in _located(text):
+            decl = decl.replace(public, '"')
             known = frozenset(typedefs.intersection(_IDENT.findall(decl)))
             nodes = self._nodes.get((decl, known))
             if nodes is None:

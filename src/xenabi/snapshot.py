@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
@@ -223,26 +223,29 @@ def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: in
     return snap
 
 
-def _take_batch(args: tuple[XenTree, list[tuple[str, str]], int | None, bool]
-                ) -> tuple[list[Snapshot], set[str]]:
-    """Several target-views in one process, parsing the declarations they share once;
-    and the files they read outside the tree."""
-    tree, pairs, version, use_cache = args
+#: one target and view of one tree
+_Unit = tuple[XenTree, str, str]
+
+
+def _take_batch(args: tuple[list[_Unit], int | None, bool]) -> tuple[list[Snapshot], set[str]]:
+    """Several target-views (of one tree or more) in one process, parsing the declarations
+    they share once; and the files they read outside the trees."""
+    units, version, use_cache = args
     batch = Batch()
     reads: set[str] = set()
     with gcpause.paused():
         return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch,
-                     reads=reads) for a, v in pairs], reads
+                     reads=reads) for tree, a, v in units], reads
 
 
-def _batches(pairs: list[tuple[str, str]], jobs: int) -> list[list[tuple[str, str]]]:
+def _batches(units: list[_Unit], jobs: int) -> list[list[_Unit]]:
     """All in one batch for one core; else one per arch family (a family's units share the
-    most text), halved while cores would be idle."""
+    most text, in every tree), halved while cores would be idle."""
     if jobs <= 1:
-        return [pairs]
-    families: dict[str, list[tuple[str, str]]] = {}
-    for a, v in pairs:
-        families.setdefault(TARGETS[a].arch_family, []).append((a, v))
+        return [units]
+    families: dict[str, list[_Unit]] = {}
+    for u in units:
+        families.setdefault(TARGETS[u[1]].arch_family, []).append(u)
     batches = list(families.values())
     while len(batches) < jobs:
         big = max(batches, key=len)
@@ -270,12 +273,11 @@ def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int 
     return out
 
 
-def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int | None,
-                 use_cache: bool, jobs: int | None, reads: set[str]
-                 ) -> dict[tuple[str, str], Snapshot]:
-    """Compute ``pairs`` in parallel batches (and fill the cache when ``use_cache``)."""
-    batches = _batches(pairs, min(jobs or os.cpu_count() or 1, len(pairs))) if pairs else []
-    work = [(tree, batch, interface_version, use_cache) for batch in batches]
+def _compute_all(units: list[_Unit], interface_version: int | None, use_cache: bool,
+                 jobs: int | None, reads: set[str]) -> list[Snapshot]:
+    """Compute ``units`` in parallel batches (and fill the cache when ``use_cache``)."""
+    batches = _batches(units, min(jobs or os.cpu_count() or 1, len(units))) if units else []
+    work = [(batch, interface_version, use_cache) for batch in batches]
     if len(work) <= 1:
         done = [_take_batch(w) for w in work]
     else:
@@ -291,7 +293,8 @@ def _compute_all(tree: XenTree, pairs: list[tuple[str, str]], interface_version:
             done = [*others, last]
     for _, outside in done:
         reads.update(outside)
-    return {p: snap for batch, (snaps, _) in zip(batches, done) for p, snap in zip(batch, snaps)}
+    got = {id(u): snap for batch, (snaps, _) in zip(batches, done) for u, snap in zip(batch, snaps)}
+    return [got[id(u)] for u in units]
 
 
 def take_all(tree: XenTree, arches: Iterable[str] | None = None,
@@ -300,13 +303,26 @@ def take_all(tree: XenTree, arches: Iterable[str] | None = None,
              reads: set[str] | None = None) -> dict[tuple[str, str], Snapshot]:
     """Snapshots of every (arch, view) asked for, computed in parallel; the files they
     were computed from outside the tree are added to ``reads``."""
+    return take_trees([tree], arches, views, interface_version=interface_version,
+                      use_cache=use_cache, jobs=jobs, reads=reads)[0]
+
+
+def take_trees(trees: Sequence[XenTree], arches: Iterable[str] | None = None,
+               views: Iterable[str] | None = None, *, interface_version: int | None = None,
+               use_cache: bool = True, jobs: int | None = None,
+               reads: set[str] | None = None) -> list[dict[tuple[str, str], Snapshot]]:
+    """:func:`take_all` of several trees at once (the sides of a diff): a worker computes
+    one arch family of every tree, so the declarations the trees share are parsed once."""
     pairs = _pairs(arches, views)
     reads = reads if reads is not None else set()
     # cached ones are read here: a worker pool would cost more than they do
-    out = _cached(tree, pairs, interface_version, use_cache, reads)
-    out.update(_compute_all(tree, [p for p in pairs if p not in out], interface_version,
-                            use_cache, jobs, reads))
-    return {p: out[p] for p in pairs}
+    outs = [_cached(tree, pairs, interface_version, use_cache, reads) for tree in trees]
+    todo = [(i, a, v) for i, out in enumerate(outs) for a, v in pairs if (a, v) not in out]
+    units = [(trees[i], a, v) for i, a, v in todo]
+    for (i, a, v), snap in zip(todo, _compute_all(units, interface_version, use_cache, jobs,
+                                                   reads)):
+        outs[i][(a, v)] = snap
+    return [{p: out[p] for p in pairs} for out in outs]
 
 
 def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,

@@ -16,7 +16,7 @@ from xenabi import __version__, gcpause
 from xenabi.errors import XenAbiError
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
-SUBCOMMANDS = ("dump", "snapshot", "check", "check_patch")
+SUBCOMMANDS = ("dump", "snapshot", "check", "diff", "check_patch")
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it

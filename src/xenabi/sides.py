@@ -1,0 +1,217 @@
+"""A side of a diff: a tree directory, a snapshot file, or a git revision.
+
+An existing path is a path (a directory is a tree, a file a snapshot file);
+anything else is a git revision of ``repo``, read with ``git archive`` into a
+temporary directory: the work tree, the index and the stash are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
+from xenabi.errors import UsageError
+from xenabi.model import ChangeClass, Finding, Snapshot
+from xenabi.snapshotfile import load_snapshot
+from xenabi.tree import PUBLIC, XenTree, open_tree
+
+#: what the rules read besides the public headers; archived when the revision has them
+_EXTRA = ("docs", "xen/include/xlat.lst", "tools/include/xen-foreign/reference.size",
+          "xen/Makefile")
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side: its name for the report header, and its tree or its snapshots."""
+
+    name: str  #: ``tree DIR``, ``snapshot FILE``, ``revision REV (commit)``, ``work tree DIR``
+    tree: XenTree | None  #: None for a snapshot file
+    snapshots: dict[tuple[str, str], Snapshot] | None = None  #: a snapshot file's
+
+
+def _git(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+    except OSError as e:
+        raise UsageError(f"git: {e.strerror or e}") from None
+    if done.returncode not in ok:
+        msg = done.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"git {args[0]}: {msg[-1] if msg else 'failed'}")
+    return done.stdout
+
+
+def repository(repo: str | None) -> Path:
+    """The repository ``--repo`` names (default: the one around the working directory);
+    a bare one will do for revisions."""
+    where = Path(repo or ".")
+    if not where.is_dir():
+        raise UsageError(f"--repo {where}: no such directory")
+    _git(where, "rev-parse", "--git-dir")
+    return where
+
+
+def toplevel(repo: str | None) -> Path:
+    """The work tree of the repository around ``repo`` (default: the working directory)."""
+    return Path(_git(repository(repo), "rev-parse", "--show-toplevel").decode().strip())
+
+
+@contextlib.contextmanager
+def open_side(spec: str, repo: str | None) -> Iterator[Side]:
+    """The side ``spec`` names; a revision's files live while the context is open."""
+    path = Path(spec)
+    if path.is_dir():
+        yield Side(f"tree {spec}", open_tree(path))
+    elif path.exists():
+        yield Side(f"snapshot {spec}", None, dict(load_snapshot(path).snapshots))
+    else:
+        with revision(spec, repo) as side:
+            yield side
+
+
+def work_tree(repo: str | None) -> Side:
+    """HEAD omitted: the repository's work tree as it is, uncommitted edits included."""
+    top = toplevel(repo)
+    return Side(f"work tree {top}", open_tree(top))
+
+
+def _commit(top: Path, rev: str) -> str:
+    try:
+        return _git(top, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+    except UsageError:
+        raise UsageError(f"{rev}: neither a path nor a revision of {top}") from None
+
+
+def _paths(top: Path, commit: str, wanted: Iterable[str]) -> list[str]:
+    listed = _git(top, "ls-tree", "--name-only", commit, "--", *wanted).decode().split("\n")
+    return [p for p in listed if p]
+
+
+@contextlib.contextmanager
+def revision(rev: str, repo: str | None) -> Iterator[Side]:
+    """A revision's public headers (and the rules' other inputs) in a temporary directory."""
+    top = repository(repo)
+    commit = _commit(top, rev)
+    paths = _paths(top, commit, (PUBLIC.as_posix(), *_EXTRA))
+    if PUBLIC.as_posix() not in paths:
+        raise UsageError(f"{rev}: revision {commit[:12]} of {top} has no {PUBLIC}")
+    data = _git(top, "archive", "--format=tar", commit, "--", *paths)
+    with tempfile.TemporaryDirectory(prefix="xenabi-rev-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            tar.extractall(tmp, filter="data")
+        yield Side(f"revision {rev} ({commit[:12]})", open_tree(tmp))
+
+
+def is_release_tag(rev: str, repo: str | None) -> bool:
+    """Whether ``rev`` names a release tag (``RELEASE-4.22.0``)."""
+    if Path(rev).exists():
+        return False
+    try:
+        _git(repository(repo), "rev-parse", "--verify", "--quiet", f"refs/tags/{rev}")
+    except UsageError:
+        return False
+    return rev.startswith("RELEASE-")
+
+
+_VERSION_LINE = re.compile(rb"^#define[ \t]+([A-Z]\w*_INTERFACE_VERSION)[ \t]+(0[xX][0-9a-fA-F]+|\d+)",
+                           re.M)
+
+
+def _versions_in(texts: Iterable[tuple[str, bytes]]) -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    for header, text in texts:
+        for m in _VERSION_LINE.finditer(text):
+            out.setdefault(m.group(1).decode(), (header, int(m.group(2), 0)))
+    return out
+
+
+def release_versions(spec: str, repo: str | None) -> dict[str, tuple[str, int]]:
+    """The interface versions of the release ``--since-release`` names, read from its
+    headers' ``#define`` lines (a version is a literal): no snapshot is computed."""
+    path = Path(spec)
+    if path.is_dir():
+        tree = open_tree(path)
+        return _versions_in((h, (tree.public / h).read_bytes()) for h in tree.headers)
+    if path.exists():
+        return interface_versions(load_snapshot(path).snapshots)
+    top = repository(repo)
+    commit = _commit(top, spec)
+    listed = _git(top, "grep", "-I", "-l", "-E", "_INTERFACE_VERSION", commit, "--",
+                  PUBLIC.as_posix(), ok=(0, 1)).decode().splitlines()
+    return _versions_in((name.partition(":")[2][len(PUBLIC.as_posix()) + 1:],
+                         _git(top, "show", name)) for name in listed)
+
+
+def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
+                      ) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+    """HEAD's constant families, by (arch, view) and member name, as the flags rule reads
+    them from the header text (a family that starts its values over, a second set of
+    flags over the same bits, is two families)."""
+    from xenabi.rules import Context
+    from xenabi.rules.families import header_families, split_restarts
+
+    ctx = Context(tree, snaps)
+    out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
+    for pair, snap in snaps.items():
+        names: dict[str, frozenset[str]] = {}
+        for hf in header_families(ctx, snap):
+            for fam in hf.families:
+                for part in split_restarts(fam, hf.text):
+                    members = frozenset(m.name for m in part.members)
+                    for m in members:
+                        names[m] = members
+        out[pair] = names
+    return out
+
+
+def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
+                   views: Iterable[str] | None = None, use_cache: bool = True
+                   ) -> list[dict[tuple[str, str], Snapshot]]:
+    """The snapshots of each side, of the targets and views asked for (default: all); the
+    trees' are computed together, so what their headers share is parsed once."""
+    from xenabi.snapshot import take_trees
+
+    trees = [side.tree for side in sides if side.snapshots is None and side.tree is not None]
+    computed = iter(take_trees(trees, arches, views, use_cache=use_cache))
+    a, v = set(arches or ()), set(views or ())
+    return [next(computed) if side.snapshots is None else
+            {p: s for p, s in side.snapshots.items()
+             if (not a or p[0] in a) and (not v or p[1] in v)} for side in sides]
+
+
+def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
+               views: Iterable[str] | None = None, use_cache: bool = True,
+               since: Mapping[str, tuple[str, int]] | None = None, all_findings: bool = False,
+               findings: bool = True, fail_on: Iterable[str] = ("breaking", "suspicious")
+               ) -> DiffReport:
+    """Compare two sides on every target and view both have (of those asked for); the
+    rules run on HEAD (and BASE, for the identities it had) when both are trees."""
+    from xenabi.run import run
+
+    b, h = side_snapshots((base, head), arches, views, use_cache)
+    prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
+    families = constant_families(head.tree, h) if head.tree is not None else None
+    changes = compare(b, h, prefix=prefix, since=since, families=families)
+    pairs = sorted(b.keys() & h.keys())
+    new: list[Finding] = []
+    not_run: list[tuple[str, str]] = []
+    if findings and head.tree is not None and base.tree is not None:
+        head_report = run(head.tree, given={p: h[p] for p in pairs}, use_cache=use_cache)
+        not_run = list(head_report.not_run)
+        if all_findings:
+            new = list(head_report.findings)
+        else:
+            base_report = run(base.tree, given={p: b[p] for p in pairs}, use_cache=use_cache)
+            new = new_findings(base_report.all_findings(), head_report.findings)
+    elif findings:
+        not_run = [("findings", "a side is a snapshot file")]
+    return DiffReport(base.name, head.name, tuple(changes), tuple(new),
+                      target_order(a for a, _ in pairs), tuple(sorted({v for _, v in pairs})),
+                      tuple(not_run), tuple(ChangeClass(c) for c in fail_on))
