@@ -69,7 +69,10 @@ def test_the_seed_is_one_compatible_change(checkout: XenTree, seed: str, tmp_pat
     assert _changes(data) == [("compatible", "constant-added", "SIF_HVM_GHCB")]
     assert isinstance(data, dict)
     (change,) = data["changes"]
-    assert set(change["after"].values()) == {str(1 << 5)}
+    assert {int(v, 0) for v in change["after"].values()} == {1 << 5}
+    # SIF_PM_MASK is (0xFF<<8); bits 0-4 are SIF_PRIVILEGED .. SIF_VIRT_P2M_4TOOLS
+    assert change["message"] == ("new flag SIF_HVM_GHCB (bit 5): free, outside SIF_PM_MASK "
+                                 "(bits 8-15)")
     assert _errors(data) == []
 
 
@@ -137,8 +140,9 @@ def test_the_wider_mask_is_a_breaking_value_change(checkout: XenTree, seed: str,
     _, data = check_patch(checkout, tmp_path, text, capsys)
     assert isinstance(data, dict)
     mask = [c for c in data["changes"] if c["symbol"] == "SIF_PM_MASK"]
-    assert [(c["class"], set(c["before"].values()), set(c["after"].values()))
-            for c in mask] == [("breaking", {str(0xFF << 8)}, {str(0xFF << 4)})]
+    assert [(c["class"], {int(v, 0) for v in c["before"].values()},
+             {int(v, 0) for v in c["after"].values()})
+            for c in mask] == [("breaking", {0xFF << 8}, {0xFF << 4})]
 
 
 def test_without_the_doc_hunk_a_coverage_note_names_pvh(

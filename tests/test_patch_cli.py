@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -66,8 +67,9 @@ def test_a_new_flag_is_a_compatible_change(tmp_path: Path,
     before = digest(MINI)
     code, out, _ = run(tmp_path, capsys, ADD_C)
     assert code == 0
-    assert ("  xen/include/public/xen.h:10: compatible: new constant MINI_FLAG_C = 4 "
-            "(x86_64 arm32 / guest tools)") in out.splitlines()
+    # bits 0 and 1 are taken: bit 2 is free
+    assert ("  xen/include/public/xen.h:10: compatible: new flag MINI_FLAG_C (bit 2): free "
+            "(4 on x86_64, arm32; guest tools)") in out.splitlines()
     assert digest(MINI) == before  # the base is never written
 
 
@@ -80,8 +82,6 @@ def test_a_series_step_that_breaks_what_an_earlier_one_added(
               " #define MINI_FLAG_B (1U << 1)\n-#define MINI_FLAG_C (1U << 2)\n"
               "+#define MINI_FLAG_C (1U << 3)\n #define MINI_MASK (0xFF << 8)\n")
     code, out, _ = run(tmp_path, capsys, first, second, args=("--format", "json"))
-    import json
-
     data = json.loads(out)
     assert code == 1
     step1, step2 = data["patches"]
@@ -117,15 +117,16 @@ def test_the_email_format_is_plain_and_narrow(tmp_path: Path,
     assert all(len(ln) < 76 for ln in out.splitlines()), out
     text = " ".join(out.split())
     assert "Checked: x86_64 arm32; views: guest tools." in text
-    assert "Breaking: - xen/include/public/xen.h:9: MINI_FLAG_B: value 2 -> 8, on x86_64 " \
-        "arm32 / guest tools" in text
+    # both values, per target
+    assert "Breaking: - xen/include/public/xen.h:9: MINI_FLAG_B changed value (2 -> 8 on " \
+        "x86_64, arm32; guest tools)" in text
 
 
 def test_standard_input(monkeypatch: pytest.MonkeyPatch,
                         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(ADD_C.encode())))
     assert main(["check-patch", "-", "--xen-root", str(MINI), "--arch", "x86_64"]) == 0
-    assert "new constant MINI_FLAG_C = 4" in capsys.readouterr().out
+    assert "new flag MINI_FLAG_C (bit 2): free (4 on x86_64" in capsys.readouterr().out
 
 
 def test_a_git_revision_as_the_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -144,7 +145,7 @@ def test_a_git_revision_as_the_base(tmp_path: Path, capsys: pytest.CaptureFixtur
     code = main(["check-patch", str(tmp_path / "p.patch"), "--repo", str(repo), "--base",
                  "HEAD", "--arch", "x86_64"])
     assert code == 0
-    assert "new constant MINI_FLAG_C = 4" in capsys.readouterr().out
+    assert "new flag MINI_FLAG_C (bit 2): free (4 on x86_64" in capsys.readouterr().out
     assert digest(repo) == before
     assert main(["check-patch", str(tmp_path / "p.patch"), "--repo", str(repo), "--base",
                  "nope"]) == 2
@@ -214,7 +215,8 @@ def test_a_headers_directory_as_the_base(tmp_path: Path,
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert "  docs/misc/x.pandoc: not applied (the base is a headers directory)" in out
-    assert "  xen.h:10: compatible: new constant MINI_FLAG_C = 4 (x86_64 / guest tools)" in out
+    assert ("  xen.h:10: compatible: new flag MINI_FLAG_C (bit 2): free (4 on x86_64; "
+            "guest tools)") in out
 
 
 @pytest.mark.parametrize("text, message", [
@@ -234,3 +236,55 @@ def test_refused_patches_are_exit_2_and_write_nothing(
     assert code == 2
     assert capsys.readouterr().err == f"xenabi: error: {message}\n"
     assert not out.exists()
+
+
+OPS = hunk("#define MINI_PAGES xen_mk_ulong(4096)",
+           "#define MINI_PAGES xen_mk_ulong(4096)\n\n#define MINI_OP_A 1\n#define MINI_OP_B 2",
+           subject="two ops")
+WAIVE_UNIQUE = ['[[waiver]]', 'rule = "unique"', 'symbol = "MINI_OP_C"',
+                'arches = ["x86_64", "arm32"]', 'views = ["guest", "tools"]',
+                'reason = "an alias in all but name"', 'evidence = "the test"']
+# made against the first patch's result: a third op on the second's value, and the
+# tree's waiver of the unique rule's error about it
+SAME_VALUE = ("From: Dev <dev@example.org>\nSubject: [PATCH 2/2] a third op\n\n---\n"
+              f"--- a/{XEN_H}\n+++ b/{XEN_H}\n@@ -15,2 +15,3 @@\n"
+              " #define MINI_OP_A 1\n #define MINI_OP_B 2\n+#define MINI_OP_C 2\n"
+              "diff --git a/xenabi-waivers.toml b/xenabi-waivers.toml\nnew file mode 100644\n"
+              f"--- /dev/null\n+++ b/xenabi-waivers.toml\n@@ -0,0 +1,{len(WAIVE_UNIQUE)} @@\n"
+              + "".join(f"+{ln}\n" for ln in WAIVE_UNIQUE))
+
+
+def test_a_suspicious_step_fails_unless_fail_on_breaking(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(tmp_path, capsys, OPS, SAME_VALUE, args=("--format", "json"))
+    data = json.loads(out)
+    step2 = data["patches"][1]
+    assert [(c["class"], c["symbol"]) for c in step2["changes"]] == [
+        ("suspicious", "MINI_OP_C")]
+    assert "MINI_OP_B" in step2["changes"][0]["message"]
+    # the head's waiver hides the unique rule's error, as check would
+    assert step2["findings"] == []
+    assert (code, data["exit"], step2["exit"]) == (1, 1, 1)
+    code, out, _ = run(tmp_path, capsys, OPS, SAME_VALUE, args=("--fail-on", "breaking"))
+    assert code == 0 and out.splitlines()[-1] == "xenabi check-patch: exit 0"
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "gitlab"])
+def test_sarif_and_gitlab_hold_what_each_step_changed(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """The series as a whole only adds MINI_FLAG_C; its second step's renumbering is
+    breaking, and the one-report formats carry it too."""
+    renumber = ("From: Dev <dev@example.org>\nSubject: [PATCH 2/2] renumber C\n\n---\n"
+                f"--- a/{XEN_H}\n+++ b/{XEN_H}\n@@ -9,3 +9,3 @@\n"
+                " #define MINI_FLAG_B (1U << 1)\n-#define MINI_FLAG_C (1U << 2)\n"
+                "+#define MINI_FLAG_C (1U << 3)\n #define MINI_MASK (0xFF << 8)\n")
+    code, out, _ = run(tmp_path, capsys, ADD_C, renumber, args=("--format", fmt))
+    assert code == 1
+    data = json.loads(out)
+    if fmt == "sarif":
+        got = {(r["ruleId"], r["level"]) for r in data["runs"][0]["results"]}
+        assert {("diff/constant-added", "note"), ("diff/constant-value-changed", "error")} <= got
+    else:
+        got = {(i["check_name"], i["severity"]) for i in data}
+        assert {("diff/constant-added", "info"),
+                ("diff/constant-value-changed", "critical")} <= got

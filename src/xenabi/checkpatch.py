@@ -17,8 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xenabi import patchsnap
+from xenabi.check import Report
+from xenabi.diff import DiffReport, compare, new_findings, target_order
 from xenabi.model import Change, ChangeClass, Finding, Severity, Snapshot
 from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, materialize
+from xenabi.sides import constant_families
 from xenabi.targets import TARGETS
 from xenabi.tree import PUBLIC, XenTree, open_tree
 
@@ -160,64 +163,26 @@ def extract_revision(repo: str, rev: str, dest: Path) -> XenTree:
 
 
 # --------------------------------------------------------------------------
-# Judging a step (interim: until xenabi.diff lands, constants and record sizes only)
+# Judging a step: as ``xenabi diff`` judges two trees
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """What one step (or the whole series) changes, and what the rules newly find."""
-
-    name: str
-    changes: tuple[Change, ...]
-    findings: tuple[Finding, ...]  #: new on the head side
-
-    def exit_status(self) -> int:
-        return int(any(c.cls is not ChangeClass.COMPATIBLE for c in self.changes)
-                   or any(f.severity is Severity.ERROR for f in self.findings))
-
-
-def _constant_changes(tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
-                      head: Mapping[tuple[str, str], Snapshot]) -> list[Change]:
-    groups: dict[tuple[str, str, ChangeClass, str | None, str | None],
-                 list[tuple[str, str]]] = {}
-    where: dict[str, tuple[str, int]] = {}
-    for tv in head:
-        b, h = base[tv].constants, head[tv].constants
-        for name in h.keys() | b.keys():
-            bc, hc = b.get(name), h.get(name)
-            if bc is not None and hc is not None and bc.value == hc.value:
-                continue
-            kind = ("constant-added" if bc is None else "constant-removed" if hc is None
-                    else "constant-value-changed")
-            c = hc or bc
-            assert c is not None
-            where[name] = (tree.finding_path(c.header), c.line)
-            key = (kind, name, ChangeClass.COMPATIBLE if bc is None else ChangeClass.BREAKING,
-                   None if bc is None else str(bc.value), None if hc is None else str(hc.value))
-            groups.setdefault(key, []).append(tv)
-    out = []
-    for (kind, name, cls, before, after), tvs in sorted(groups.items(),
-                                                        key=lambda kv: str(kv[0])):
-        arches = tuple(a for a in TARGETS if any(a == x for x, _ in tvs))
-        views = tuple(sorted({v for _, v in tvs}))
-        what = {"constant-added": f"new constant {name} = {after}",
-                "constant-removed": f"constant {name} removed (was {before})",
-                "constant-value-changed": f"{name}: value {before} -> {after}"}[kind]
-        out.append(Change(kind, cls, name, what, *where[name], arches, views,
-                          tuple((a, before) for a in arches if before is not None),
-                          tuple((a, after) for a in arches if after is not None)))
-    return out
-
-
-def judge(name: str, base_tree: XenTree, base: Mapping[tuple[str, str], Snapshot],
-          head_tree: XenTree, head: Mapping[tuple[str, str], Snapshot],
-          base_findings: Sequence[Finding], head_findings: Sequence[Finding]) -> Verdict:
-    changes = _constant_changes(head_tree, base, head)
-    old = {f.identity() for f in base_findings}
-    new = [f for f in head_findings if f.identity() not in old]
+def judge(base_name: str, base: Mapping[tuple[str, str], Snapshot], base_found: Report,
+          head_name: str, head_tree: XenTree, head: Mapping[tuple[str, str], Snapshot],
+          head_found: Report, *, since: Mapping[str, tuple[str, int]] | None = None,
+          fail_on: Sequence[ChangeClass] = (ChangeClass.BREAKING, ChangeClass.SUSPICIOUS)
+          ) -> DiffReport:
+    """A step (or the series) as ``diff`` reports it: :func:`xenabi.diff.compare` with
+    HEAD's constant families, and HEAD's unwaived findings BASE had none of (waived or
+    not), with the doc-coverage note of the constants it adds."""
+    changes = compare(base, head, prefix=head_tree.prefix, since=since,
+                      families=constant_families(head_tree, dict(head)))
+    new = new_findings(base_found.all_findings(), head_found.findings)
     added = {c.symbol: c for c in changes if c.kind == "constant-added"}
-    new.extend(_coverage(head_findings, added))
-    return Verdict(name, tuple(changes), tuple(new))
+    new.extend(_coverage(head_found.findings, added))
+    pairs = sorted(base.keys() & head.keys())
+    return DiffReport(base_name, head_name, tuple(changes), tuple(new),
+                      target_order(a for a, _ in pairs), tuple(sorted({v for _, v in pairs})),
+                      head_found.not_run, tuple(fail_on))
 
 
 def _coverage(head_findings: Sequence[Finding], added: Mapping[str, Change]) -> list[Finding]:
@@ -265,6 +230,18 @@ def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cach
     return found
 
 
+def _waived(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
+            found: Sequence[Finding]) -> Report:
+    """The tree's findings with its waivers applied, as ``check`` applies them."""
+    from xenabi.check import default_waivers
+    from xenabi.check import judge as apply_waivers
+    from xenabi.rules import REGISTRY, runnable
+
+    rules, not_run = runnable(tree, tuple(REGISTRY))
+    return apply_waivers(found, default_waivers(tree), (a for a, _ in snaps),
+                         (v for _, v in snaps), rules, not_run)
+
+
 def _valid_findings(data: object) -> list[Finding] | None:
     from xenabi.check import finding_from_json
 
@@ -279,17 +256,17 @@ def _moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:
 
 @dataclass(frozen=True)
 class Result:
-    """A checked series: each step, its verdict, and the verdict of the whole."""
+    """A checked series: each step, its report, and the report of the whole."""
 
     base: str
     steps: tuple[Step, ...]
-    verdicts: tuple[Verdict, ...]  #: one per step
-    whole: Verdict | None  #: the series as one change (None for a single patch)
+    reports: tuple[DiffReport, ...]  #: one per step, against the step before
+    whole: DiffReport | None  #: the series as one change (None for a single patch)
     arches: tuple[str, ...]
     views: tuple[str, ...]
 
     def exit_status(self) -> int:
-        return max([v.exit_status() for v in self.verdicts]
+        return max([r.exit_status() for r in self.reports]
                    + ([self.whole.exit_status()] if self.whole else []))
 
     def render(self, fmt: str) -> str:
@@ -300,7 +277,9 @@ class Result:
 
 def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = None,
         rev: str | None = None, arches: Sequence[str], views: Sequence[str],
-        use_cache: bool = True) -> Result:
+        use_cache: bool = True, since: Mapping[str, tuple[str, int]] | None = None,
+        fail_on: Sequence[ChangeClass] = (ChangeClass.BREAKING, ChangeClass.SUSPICIOUS)
+        ) -> Result:
     """Apply ``patches`` in order to ``base`` (or ``rev`` of ``repo``) and judge each."""
     from xenabi.patch import dir_reader
     from xenabi.snapshot import take_all
@@ -320,15 +299,20 @@ def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = No
 
         base_snaps = take(base)
         steps = apply_series(base, overlay, patches, work, base_snaps, take)
-        base_found = _findings(base, base_snaps, use_cache)
-        verdicts = []
-        prev_tree, prev_snaps, prev_found = base, base_snaps, base_found
-        for s in steps:
-            found = _findings(s.tree, s.snapshots, use_cache, prev_found, s.carried)
-            verdicts.append(judge(s.patch.name, prev_tree, prev_snaps, s.tree, s.snapshots,
-                                  prev_found, found))
-            prev_tree, prev_snaps, prev_found = s.tree, s.snapshots, found
-        whole = (judge(f"the series ({len(steps)} patches)", base, base_snaps, prev_tree,
-                       prev_snaps, base_found, prev_found) if len(steps) > 1 else None)
-        return Result(label, tuple(steps), tuple(verdicts), whole, tuple(arches),
+        raw = _findings(base, base_snaps, use_cache)
+        base_found = _waived(base, base_snaps, raw)
+        reports = []
+        prev_name, prev_snaps, prev_found = label, base_snaps, base_found
+        n = len(steps)
+        for i, s in enumerate(steps, 1):
+            raw = _findings(s.tree, s.snapshots, use_cache, raw, s.carried)
+            found = _waived(s.tree, s.snapshots, raw)
+            name = f"patch {i}/{n} {s.patch.name}"
+            reports.append(judge(prev_name, prev_snaps, prev_found, name, s.tree, s.snapshots,
+                                 found, since=since, fail_on=fail_on))
+            prev_name, prev_snaps, prev_found = name, s.snapshots, found
+        whole = (judge(label, base_snaps, base_found, f"the series ({n} patches)",
+                       steps[-1].tree, prev_snaps, prev_found, since=since, fail_on=fail_on)
+                 if n > 1 else None)
+        return Result(label, tuple(steps), tuple(reports), whole, tuple(arches),
                       tuple(sorted(views)))
