@@ -69,6 +69,8 @@ REASON = "    unsigned int reason;       /* SHUTDOWN_* => enum sched_shutdown_re
 SHUTDOWN_T = "struct sched_remote_shutdown"
 DOMINFO_PAD = "    domid_t  domain;              /* Also echoed in domctl.domain */\n    uint16_t pad1;\n"
 DOMCTL_V = "#define XEN_DOMCTL_INTERFACE_VERSION 0x00000015\n"
+CDF_IOMMU = "#define _XEN_DOMCTL_CDF_iommu         5"
+UPCALL = "#endif /* XEN_HAVE_PV_UPCALL_MASK */\n"
 READCONSOLE = "    uint8_t incremental;\n    uint8_t pad0, pad1;\n"
 
 
@@ -100,6 +102,14 @@ EDITS = (
          (sub("event_channel.h", "#define EVTCHNOP_set_priority    13\n",
               "#define EVTCHNOP_set_priority    13\n#define EVTCHNOP_get_priority    5\n"),),
          S, ((S, "constant-collides", "EVTCHNOP_get_priority"),), says="EVTCHNOP_status"),
+    Edit("virq-removed", (sub("xen.h", "#define VIRQ_TBUF       4", ""),),
+         B, ((B, "constant-removed", "VIRQ_TBUF"),)),
+    Edit("domctl-flag-added", (sub("domctl.h", CDF_IOMMU,
+                                   "#define XEN_DOMCTL_CDF_newflag (1U<<30)\n" + CDF_IOMMU),),
+         C, ((C, "constant-added", "XEN_DOMCTL_CDF_newflag"),), pairs=TOOLS),
+    Edit("domctl-flag-reused", (sub("domctl.h", CDF_IOMMU,
+                                    "#define XEN_DOMCTL_CDF_newflag (1U<<1)\n" + CDF_IOMMU),),
+         S, ((S, "constant-collides", "XEN_DOMCTL_CDF_newflag"),), pairs=TOOLS),
     Edit("enumerator-renumbered", (sub("io/xenbus.h", "XenbusStateClosed        = 6",
                                        "XenbusStateClosed        = 9"),),
          B, ((B, "constant-value-changed", "XenbusStateClosed"),)),
@@ -155,6 +165,8 @@ EDITS = (
     Edit("data-field-in-padding", (sub("event_channel.h", BIND, BIND.replace(
         "    domid_t remote_dom;\n", "    domid_t remote_dom;\n    uint16_t flags;\n")),),
          S, ((S, "field-in-padding", f"{BIND_T}.flags"),), says="uninitialised"),
+    Edit("vcpu_info-flags-in-padding", (sub("xen.h", UPCALL, UPCALL + "    uint16_t upcall_flags;\n"),),
+         S, ((S, "field-in-padding", "struct vcpu_info.upcall_flags"),)),
     Edit("padding-made-explicit", (sub("event_channel.h", BIND, BIND.replace(
         "    domid_t remote_dom;\n", "    domid_t remote_dom;\n    uint16_t _pad;\n")),),
          C, ((C, "padding-made-explicit", f"{BIND_T}._pad"),)),
@@ -211,6 +223,8 @@ EDITS = (
                                  sub("vcpu.h", TIMER_FLAGS, TIMER_FLAGS.replace("uint32_t", "unsigned")),
                                  sub("event_channel.h", "    domid_t remote_dom;\n",
                                      "    uint16_t remote_dom;\n")), None, pairs=X86),
+    Edit("bitfield-respelled", (sub("hvm/ioreq.h", "    uint8_t df:1;", "    unsigned char df:1;"),),
+         None),
     Edit("dead-code", (sub("sched.h", "typedef struct sched_remote_shutdown sched_remote_shutdown_t;\n",
                            "typedef struct sched_remote_shutdown sched_remote_shutdown_t;\n#if 0\n"
                            "#define SCHEDOP_dead 99\nstruct sched_dead { int x; };\n#endif\n"),), None),

@@ -97,3 +97,35 @@ def test_an_unknown_target_is_a_usage_error(suite: pytest.Pytester) -> None:
     result = suite.runpytest("--xen-root", str(MINI), "--xen-arch", "sparc")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*--xen-arch sparc: unknown*"])
+
+
+GATE = """
+import pytest
+
+def test_abi_stable(xen_abi_change):
+    if xen_abi_change is not None:
+        pytest.fail(xen_abi_change, pytrace=False)
+"""
+
+
+def test_xen_base_makes_each_breaking_change_a_failing_test(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """``uint64_t magic`` for ``uint32_t``: on x86_32 the record, three fields that move
+    and the sizeof macro change too; elsewhere the field alone (it fills a hole); each
+    in both views."""
+    from tests.minitree import copy_mini
+
+    head = copy_mini(tmp_path / "head")
+    xen_h = head / "xen/include/public/xen.h"
+    xen_h.write_text(xen_h.read_text().replace("    uint32_t magic;", "    uint64_t magic;"))
+    pytester.makepyfile(test_gate=GATE)
+    pytester.makeini("[pytest]\n")
+    result = pytester.runpytest("--xen-root", str(head), "--xen-base", str(MINI))
+    result.assert_outcomes(failed=(6 + 3) * 2)
+    result.stdout.fnmatch_lines(["*test_abi_stable?x86_64-guest-struct mini_info.magic?*",
+                                 "*test_abi_stable?x86_32-tools-MINI_INFO_SIZE?*"])
+    same = pytester.runpytest("--xen-root", str(MINI), "--xen-base", str(MINI))
+    same.assert_outcomes(passed=1)
+    none = pytester.runpytest("--xen-root", str(MINI), "-rs")
+    none.assert_outcomes(skipped=1)
+    none.stdout.fnmatch_lines(["*no --xen-base to compare with*"])

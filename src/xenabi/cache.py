@@ -44,7 +44,7 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from xenabi import __version__
 
@@ -223,7 +223,7 @@ def _hints(cls: type) -> dict[str, object]:
 
 
 @cache
-def _shape(hint: object) -> tuple[object, tuple[object, ...]]:
+def _shape(hint: object) -> tuple[Any, tuple[Any, ...]]:
     return typing.get_origin(hint), typing.get_args(hint)
 
 

@@ -558,6 +558,11 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
+def _place(file: str | None, line: int | None) -> str:
+    """``file:line: ``, ``file: `` or nothing: how a finding or change line starts."""
+    return f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a rule says about a tree, located at a line of it.
@@ -576,9 +581,7 @@ class Finding:
     waived: bool = False
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file and self.line else (
-            f"{self.file}: " if self.file else "")
-        return f"{where}{self.severity.value}: {self.message} [{self.rule}]"
+        return f"{_place(self.file, self.line)}{self.severity.value}: {self.message} [{self.rule}]"
 
     def to_json(self) -> dict[str, object]:
         return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
@@ -632,9 +635,7 @@ class Change:
     after: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file and self.line else (
-            f"{self.file}: " if self.file else "")
-        return f"{where}{self.cls.value}: {self.message}"
+        return f"{_place(self.file, self.line)}{self.cls.value}: {self.message}"
 
     def to_json(self) -> dict[str, object]:
         return {"kind": self.kind, "class": self.cls.value, "symbol": self.symbol,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from xenabi.model import Snapshot
+    from xenabi.model import Change, Snapshot
     from xenabi.tree import XenTree
 
 
@@ -25,8 +25,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
     group = parser.getgroup("xenabi", "Xen public ABI conformance")
     group.addoption("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
-    group.addoption("--xen-base", metavar="DIR",
-                    help="a base tree to compare with (for the diff gate's tests)")
+    group.addoption("--xen-base", metavar="BASE",
+                    help="the ABI to stay compatible with: a tree, a snapshot file or a git "
+                         "revision; each breaking or suspicious change is a failing "
+                         "test_abi_stable[ARCH-VIEW-SYMBOL]")
     group.addoption("--xen-arch", action="append", metavar="ARCH", dest="xen_arch",
                     help="only this target (repeatable; default: x86_32 x86_64 arm32 arm64)")
 
@@ -105,3 +107,40 @@ def xen_snapshots(xen_tree: XenTree,
     from xenabi.run import snapshots
 
     return snapshots(xen_tree, xen_arches)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``xen_abi_change``: one parameter per target, view and symbol that changed in a
+    breaking or suspicious way from ``--xen-base`` to the tree under test (the test
+    fails with the changes as its message); one None when nothing did; a skip
+    without ``--xen-base``."""
+    if "xen_abi_change" not in metafunc.fixturenames:
+        return
+    base = metafunc.config.getoption("xen_base")
+    if base is None:
+        metafunc.parametrize("xen_abi_change", [pytest.param(
+            None, marks=pytest.mark.skip(reason="no --xen-base to compare with"))], ids=["-"])
+        return
+    by: dict[str, list[str]] = {}
+    for change in _base_changes(metafunc.config, base):
+        for arch in change.arches:
+            for view in change.views:
+                by.setdefault(f"{arch}-{view}-{change.symbol}", []).append(str(change))
+    params = [pytest.param("\n".join(lines), id=name) for name, lines in by.items()]
+    metafunc.parametrize("xen_abi_change", params or [pytest.param(None, id="unchanged")])
+
+
+def _base_changes(config: pytest.Config, base: str) -> list[Change]:
+    from xenabi.errors import UsageError
+    from xenabi.model import ChangeClass
+    from xenabi.sides import Side, diff_sides, open_side
+    from xenabi.tree import find_tree
+
+    try:
+        tree = find_tree(config.getoption("--xen-root"))
+        with open_side(base, None) as side:
+            report = diff_sides(side, Side(f"tree {tree.root}", tree),
+                                arches=config.getoption("xen_arch"), findings=False)
+    except UsageError as e:
+        raise pytest.UsageError(f"--xen-base {base}: {e}") from None
+    return [c for c in report.changes if c.cls is not ChangeClass.COMPATIBLE]

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from xenabi.check import Report
 from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
 from xenabi.errors import UsageError
 from xenabi.model import ChangeClass, Finding, Snapshot
@@ -186,6 +187,18 @@ def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
              if (not a or p[0] in a) and (not v or p[1] in v)} for side in sides]
 
 
+def _checked(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
+             pairs: Sequence[tuple[str, str]], use_cache: bool) -> Report:
+    """The rules' report on ``tree``: from the findings cache, as ``check`` keeps it, when
+    the pairs are every view of some targets; else (and with no cache) on ``snaps``."""
+    from xenabi.run import run
+
+    arches, views = target_order(a for a, _ in pairs), tuple(sorted({v for _, v in pairs}))
+    if use_cache and len(pairs) == len(arches) * len(views):
+        return run(tree, arches=arches, views=views)
+    return run(tree, given={p: snaps[p] for p in pairs}, use_cache=use_cache)
+
+
 def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                views: Iterable[str] | None = None, use_cache: bool = True,
                since: Mapping[str, tuple[str, int]] | None = None, all_findings: bool = False,
@@ -193,8 +206,6 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                ) -> DiffReport:
     """Compare two sides on every target and view both have (of those asked for); the
     rules run on HEAD (and BASE, for the identities it had) when both are trees."""
-    from xenabi.run import run
-
     b, h = side_snapshots((base, head), arches, views, use_cache)
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
     families = constant_families(head.tree, h) if head.tree is not None else None
@@ -203,12 +214,12 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     new: list[Finding] = []
     not_run: list[tuple[str, str]] = []
     if findings and head.tree is not None and base.tree is not None:
-        head_report = run(head.tree, given={p: h[p] for p in pairs}, use_cache=use_cache)
+        head_report = _checked(head.tree, h, pairs, use_cache)
         not_run = list(head_report.not_run)
         if all_findings:
             new = list(head_report.findings)
         else:
-            base_report = run(base.tree, given={p: b[p] for p in pairs}, use_cache=use_cache)
+            base_report = _checked(base.tree, b, pairs, use_cache)
             new = new_findings(base_report.all_findings(), head_report.findings)
     elif findings:
         not_run = [("findings", "a side is a snapshot file")]
