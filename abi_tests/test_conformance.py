@@ -29,7 +29,8 @@ from xenabi.rules.doc_layout import check_header as doc_layout_header
 from xenabi.rules.doc_layout import tables
 from xenabi.rules.families import header_text
 from xenabi.rules.holes import check_holes
-from xenabi.run import run, snapshots
+from xenabi import run as run_mod
+from xenabi.run import snapshots
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree, find_tree
 
@@ -251,8 +252,8 @@ def test_shipped_waivers_suppress_exactly_what_they_list(
     mine = tuple(w for w in tree_waivers if w.rule in MY_RULES)
     if not mine:
         pytest.skip(f"{xen_tree.root}: no shipped waivers for this tree")
-    plain = run(xen_tree, rules=MY_RULES, waivers=(), given=xen_snapshots)
-    waived = run(xen_tree, rules=MY_RULES, waivers=mine, given=xen_snapshots)
+    plain = run_mod.run(xen_tree, rules=MY_RULES, waivers=(), given=xen_snapshots)
+    waived = run_mod.run(xen_tree, rules=MY_RULES, waivers=mine, given=xen_snapshots)
     # nothing is left unwaived at error severity, and no waiver is idle or incomplete
     assert waived.exit_status() == 0, "\n".join(map(str, waived.findings))
     # what the waivers took is exactly what disappeared, and each one took something
@@ -270,7 +271,7 @@ def test_shipped_waivers_suppress_exactly_what_they_list(
 
 def test_check_on_the_tree_exits_zero_for_these_rules(
         xen_tree: XenTree, xen_snapshots: Snaps, tree_waivers: tuple[waivers.Waiver, ...]) -> None:
-    report = run(xen_tree, rules=MY_RULES, waivers=tree_waivers, given=xen_snapshots)
+    report = run_mod.run(xen_tree, rules=MY_RULES, waivers=tree_waivers, given=xen_snapshots)
     errors = [str(f) for f in report.findings if f.severity is Severity.ERROR]
     if errors:
         pytest.fail("\n".join(errors), pytrace=False)
