@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
                           RecordLayout, Severity, Snapshot, Status, TypedefLayout)
+from xenabi.rules.families import bit_span
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -129,7 +130,29 @@ def _added_constant(name: str, h: Constant, base: Snapshot,
     if why:
         yield Fact("constant-collides", S, name, why, h.header, h.line, None, _value(h))
     else:
-        yield Fact("constant-added", C, name, f"{name} added", h.header, h.line, None, _value(h))
+        yield Fact("constant-added", C, name, _added_message(name, h, base, family), h.header,
+                   h.line, None, _value(h))
+
+
+def _added_message(name: str, h: Constant, base: Snapshot,
+                   family: frozenset[str] | None) -> str:
+    """``SIF_NEW added``; a new bit of a family of flags says it is free, and outside
+    which of the family's masks: ``new flag SIF_HVM_GHCB (bit 5): free, outside
+    SIF_PM_MASK (bits 8-15)``."""
+    if not (isinstance(h, IntConstant) and _shifted_bit(h)):
+        return f"{name} added"
+    kin = _kin(name, h, base, family)
+    if not any(_shifted_bit(c) for n, c in kin if not _MASK.search(n)):
+        return f"{name} added"  # a bit among values, not among flags
+    masks = [f"{n} ({bit_span(c.value)})" for n, c in kin
+             if _MASK.search(n) and c.value & (c.value - 1)]
+    outside = f", outside {', '.join(masks)}" if masks else ""
+    return f"new flag {name} (bit {h.value.bit_length() - 1}): free{outside}"
+
+
+def _shifted_bit(c: IntConstant) -> bool:
+    """A flag as the flags rule reads one: a single bit, written as a shift."""
+    return c.value > 0 and c.value & (c.value - 1) == 0 and "<<" in (c.expr or "")
 
 
 def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) -> str | None:
@@ -144,7 +167,7 @@ def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) ->
         if _FIRST_RESERVED.search(n) and v >= c.value:
             return f"{name} ({_value(h)}) takes a value reserved from {n} ({_value(c)})"
         if single_bit and _MASK.search(n) and c.value & v:
-            return f"{name} ({bit}) lies inside {n} ({_value(c)})"
+            return f"{name} ({bit}) lies inside {n} ({bit_span(c.value)})"
     for n, c in kin:
         if c.value == v and not _alias(c) and not _MASK.search(n):
             return (f"{name} takes {bit}, already {n}" if single_bit and c.kind == "macro"
