@@ -22,7 +22,7 @@ from xenabi.diff import DiffReport, compare, new_findings, target_order
 from xenabi.model import Change, ChangeClass, Finding, Severity, Snapshot
 from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, materialize
 from xenabi.sides import constant_families
-from xenabi.targets import TARGETS
+from xenabi.targets import TARGETS, choose
 from xenabi.tree import PUBLIC, XenTree, open_tree
 
 #: rules that read only records, typedefs and the tree's tables: where a step's snapshots
@@ -269,18 +269,14 @@ class Result:
         return max([r.exit_status() for r in self.reports]
                    + ([self.whole.exit_status()] if self.whole else []))
 
-    def render(self, fmt: str) -> str:
-        from xenabi import patchreport
-
-        return patchreport.render(self, fmt)
-
 
 def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = None,
-        rev: str | None = None, arches: Sequence[str], views: Sequence[str],
+        rev: str | None = None, arches: Sequence[str] | None, views: Sequence[str],
         use_cache: bool = True, since: Mapping[str, tuple[str, int]] | None = None,
         fail_on: Sequence[ChangeClass] = (ChangeClass.BREAKING, ChangeClass.SUSPICIOUS)
         ) -> Result:
-    """Apply ``patches`` in order to ``base`` (or ``rev`` of ``repo``) and judge each."""
+    """Apply ``patches`` in order to ``base`` (or ``rev`` of ``repo``) and judge each, on
+    ``arches`` (default: every target the base has)."""
     from xenabi.patch import dir_reader
     from xenabi.snapshot import take_all
 
@@ -292,10 +288,11 @@ def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = No
             label = f"{rev} of {repo}"
         else:
             label = str(base.root)
+        chosen = choose(base.headers, arches)
         overlay = Overlay(dir_reader(base.root), base.root)
 
         def take(tree: XenTree) -> Mapping[tuple[str, str], Snapshot]:
-            return take_all(tree, arches, views, use_cache=use_cache)
+            return take_all(tree, chosen, views, use_cache=use_cache)
 
         base_snaps = take(base)
         steps = apply_series(base, overlay, patches, work, base_snaps, take)
@@ -314,5 +311,5 @@ def run(patches: Sequence[Patch], base: XenTree | None, *, repo: str | None = No
         whole = (judge(label, base_snaps, base_found, f"the series ({n} patches)",
                        steps[-1].tree, prev_snaps, prev_found, since=since, fail_on=fail_on)
                  if n > 1 else None)
-        return Result(label, tuple(steps), tuple(reports), whole, tuple(arches),
+        return Result(label, tuple(steps), tuple(reports), whole, chosen,
                       tuple(sorted(views)))

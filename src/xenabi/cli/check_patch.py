@@ -49,6 +49,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def execute(args: argparse.Namespace) -> int:
+    from xenabi import patchreport
     from xenabi.checkpatch import run
     from xenabi.cli.output import check_target, emit
     from xenabi.errors import UsageError
@@ -69,8 +70,8 @@ def execute(args: argparse.Namespace) -> int:
     fail_on = ((ChangeClass.BREAKING,) if args.fail_on == "breaking"
                else (ChangeClass.BREAKING, ChangeClass.SUSPICIOUS))
     result = run(patches, base, repo=args.repo, rev=args.base,
-                 arches=tuple(args.arch or TARGETS), views=tuple(args.view or VIEWS),
+                 arches=args.arch, views=tuple(args.view or VIEWS),
                  use_cache=not args.no_cache,
                  since=release_versions(since, args.repo) if since else None, fail_on=fail_on)
-    emit(result.render(args.format), args.output)
+    emit(patchreport.render(result, args.format), args.output)
     return result.exit_status()
