@@ -30,6 +30,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """``--arch`` and ``--view``, repeatable, for every subcommand that takes several."""
+    from xenabi.targets import TARGETS, VIEWS
+
+    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
+                   help="only this target (repeatable; default: every target the tree has)")
+    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
+                   help="only this view (repeatable; default: tools and guest)")
+
+
 def add_tree_options(p: argparse.ArgumentParser) -> None:
     """Options every subcommand that reads a tree shares."""
     from xenabi.tree import XEN_ROOT_HELP

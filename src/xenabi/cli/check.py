@@ -19,18 +19,14 @@ import argparse
 
 from xenabi.model import Severity
 from xenabi.report import RENDERERS
-from xenabi.targets import TARGETS, VIEWS
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from xenabi.cli import add_tree_options
+    from xenabi.cli import add_target_options, add_tree_options
 
     p = sub.add_parser("check", help="check a tree's public ABI against itself (exit 0/1/2)")
     add_tree_options(p)
-    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help="only this target (repeatable; default: every target the tree has)")
-    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
-                   help="only this view (repeatable; default: tools and guest)")
+    add_target_options(p)
     p.add_argument("--rule", action="append", metavar="RULE",
                    help="only this rule (repeatable; default: every rule)")
     p.add_argument("--format", default="text", choices=list(RENDERERS))

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 
-from xenabi.targets import TARGETS, VIEWS
+from xenabi.targets import VIEWS
 
 FORMATS = ("text", "json", "sarif", "gitlab", "email")
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from xenabi.cli import add_tree_options
+    from xenabi.cli import add_target_options, add_tree_options
 
     p = sub.add_parser("check-patch", help="apply patches to a copy of a tree and judge them "
                                            "as diff does (exit 0/1/2)")
@@ -30,10 +30,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     add_tree_options(p)
     p.add_argument("--repo", metavar="DIR", help="a Xen git repository holding --base")
     p.add_argument("--base", metavar="REV", help="the revision of --repo the patches apply to")
-    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
-    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
-                   help="only this view (repeatable; default: tools and guest)")
+    add_target_options(p)
     p.add_argument("--since-release", metavar="REV",
                    help="the last release (a tree, a snapshot file or a revision of "
                         "--repo): a version bumped since it covers a breaking change of its "

@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 
-from xenabi.targets import TARGETS, VIEWS
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from xenabi.cli import add_target_options
+
     p = sub.add_parser("diff", help="judge the ABI changes between two versions (exit 0/1/2)")
     p.add_argument("base", metavar="BASE",
                    help="a tree directory, a snapshot file, or a git revision of --repo")
@@ -22,10 +23,7 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--since-release", metavar="REV",
                    help="the last release: a version bumped since it covers a breaking "
                         "change of its interface (default: BASE, when it is a release tag)")
-    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
-    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
-                   help="only this view (repeatable; default: tools and guest)")
+    add_target_options(p)
     p.add_argument("--format", default="text", choices=["text", "json", "sarif", "gitlab"])
     p.add_argument("--fail-on", default="suspicious", choices=["breaking", "suspicious"],
                    help="suspicious (default): breaking and suspicious changes exit 1; "

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, TextIO
 
-from xenabi.targets import TARGETS, VIEWS
 
 if TYPE_CHECKING:  # the pipeline loads only when the command runs
     from xenabi.gitwalk import Commit
@@ -31,19 +30,17 @@ if TYPE_CHECKING:  # the pipeline loads only when the command runs
     HWalk = Walk[Verdict]
 
 HISTORY_SCHEMA = "xenabi-history/1"
-EXIT_INTERRUPTED = 130
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from xenabi.cli import add_target_options
+
     p = sub.add_parser("history", help="the ABI changelog of a range of commits (exit 0/1/2)")
     p.add_argument("range", metavar="REV_RANGE",
                    help="a git revision range: RELEASE-4.21.0..RELEASE-4.22.0, origin/staging~20..")
     p.add_argument("--repo", metavar="DIR", default=".",
                    help="the Xen repository (a work tree or a bare git directory; default: .)")
-    p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
-                   help=f"only this target (repeatable; default: {' '.join(TARGETS)})")
-    p.add_argument("--view", action="append", choices=list(VIEWS), metavar="VIEW",
-                   help="only this view (repeatable; default: tools and guest)")
+    add_target_options(p)
     p.add_argument("--format", default="text", choices=["text", "json", "markdown"])
     p.add_argument("--title", help="the markdown heading (default: 'ABI changes in X.Y' "
                                    "when the range ends at a RELEASE-X.Y.Z tag)")
@@ -127,6 +124,8 @@ def execute(args: argparse.Namespace) -> int:
     if result.interrupted:
         print(f"xenabi history: interrupted: {len(result.steps)} of {len(result.listed)} "
               f"commits judged", file=sys.stderr)
+        from xenabi.cli import EXIT_INTERRUPTED
+
         return EXIT_INTERRUPTED
     return int(any(s.verdict.exit for s in result.steps))
 

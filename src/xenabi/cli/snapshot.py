@@ -7,19 +7,15 @@ import argparse
 from xenabi.cli.output import check_target, emit, to_json
 from xenabi.model import SNAPSHOT_SCHEMA
 from xenabi.run import snapshot_texts
-from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import find_tree
 
 
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from xenabi.cli import add_tree_options
+    from xenabi.cli import add_target_options, add_tree_options
 
     p = sub.add_parser("snapshot", help="write every target and view of a tree to one file")
     add_tree_options(p)
-    p.add_argument("--arch", action="append", choices=list(TARGETS),
-                   help="only this target (repeatable; default: all)")
-    p.add_argument("--view", action="append", choices=list(VIEWS),
-                   help="only this view (repeatable; default: both)")
+    add_target_options(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.set_defaults(execute=execute)
 
