@@ -100,6 +100,35 @@ def test_equal_values_in_one_field_collide(tmp_path: Path) -> None:
         "in the field TF_type_mask [flags]"]
 
 
+ONE_BIT_FIELD = """\
+#include <stdint.h>
+struct gp_permission {
+    uint32_t gp;
+#define GP_REVOKE      0
+#define GP_GRANT       1
+#define GP_ACTION_MASK 1
+    uint32_t flags;
+};
+"""
+
+
+def test_a_one_bit_mask_beside_a_zero_is_a_field_of_two_values(tmp_path: Path) -> None:
+    # the mask of a one-bit field (values 0 and 1) holds its value 1, it does not share it
+    assert run(tmp_path, ONE_BIT_FIELD) == []
+    assert run(tmp_path, ONE_BIT_FIELD.replace("MASK 1", "MASK 1\n#define GP_OTHER 1")) == [
+        "xen/include/public/xen.h:7: error: GP_OTHER (0x1) has the value of GP_GRANT (line 5) "
+        "in the field GP_ACTION_MASK [flags]"]
+
+
+def test_a_one_bit_mask_with_no_zero_beside_it_is_a_flag(tmp_path: Path) -> None:
+    # as PSR_IRQ_MASK: a bit that masks something, so a second name on its bit is a clash
+    text = ("/* PS bits */\n#define PS_IRQ_MASK (1U<<7)\n#define PS_BIG (1U<<9)\n"
+            "#define PS_DBG_MASK (1U<<9)\n")
+    assert run(tmp_path, text) == [
+        "xen/include/public/xen.h:4: error: PS_DBG_MASK (bit 9) shares bit 9 with PS_BIG "
+        "(line 3) [flags]"]
+
+
 def test_mask_paired_with_a_shift_covers_the_shifted_bits(tmp_path: Path) -> None:
     text = "#define DI_a (1U<<0)\n#define DI_b (1U<<1)\n#define DI_codemask 255\n" \
            "#define DI_codeshift 16\n"

@@ -7,7 +7,9 @@ name, introducing comment or struct field says it holds flags
 sorted into
 
 - *masks*: a name ending in ``mask`` and more than one bit (``SIF_PM_MASK``,
-  ``GTF_type_mask``); a mask whose comment or name says it is reserved
+  ``GTF_type_mask``), or one bit in a family that also has a 0 (a one-bit field:
+  ``XEN_DOMCTL_GSI_ACTION_MASK``, whose values are ``XEN_DOMCTL_GSI_REVOKE`` 0 and
+  ``_GRANT`` 1; ``PSR_IRQ_MASK``, with no 0 beside it, is a flag); a mask whose comment or name says it is reserved
   (``/* reserve 1 byte for xen-pm options */``) is a *reserved* mask, any
   other mask declares a multi-bit field whose values are members too
   (``GTF_permit_access`` inside ``GTF_type_mask``); a mask paired with a
@@ -106,12 +108,15 @@ def _sort(fam: Family, consts: Mapping[str, Constant], text: HeaderText
           ) -> tuple[list[Member], list[Mask]]:
     flags: list[Member] = []
     masks: list[Mask] = []
+    # a one-bit field's values are 0 and its bit; without a 0 beside it, a one-bit *_MASK
+    # is a flag that masks something (PSR_IRQ_MASK)
+    has_zero = any(m.value == 0 and alias_of(m.expr) is None for m in fam.members)
     for m in fam.members:
         if alias_of(m.expr) is not None or is_composite(m.expr):
             continue
         if is_reserved_name(m.name) and m.value:
             masks.append(Mask(m, m.value, True))
-        elif is_mask_name(m.name) and popcount(m.value) > 1:
+        elif is_mask_name(m.name) and (popcount(m.value) > 1 or (m.value and has_zero)):
             bits = m.value << _shift_partner(m.name, m.value, consts)
             reserved = bool(_SAYS_RESERVED.search(fam.comment_of(text, m)))
             masks.append(Mask(m, bits, reserved))
