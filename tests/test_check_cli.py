@@ -10,10 +10,12 @@ import pytest
 
 from tests.ruleskit import make_tree, snapshot
 from xenabi import report
-from xenabi.check import default_waivers, header_failures, merge, xen_version
+from xenabi.check import default_waivers, header_failures, merge, shipped_waivers, xen_version
+from xenabi.errors import UsageError
 from xenabi.cli import main
 from xenabi.model import Coord, Finding, HeaderStatus, Severity, Status
 from xenabi.run import run
+from xenabi.tree import XenTree
 from xenabi.waivers import parse
 
 COLLIDING = """\
@@ -35,6 +37,11 @@ views = ["guest", "tools"]
 reason = "a test says so"
 evidence = "tests/test_check_cli.py"
 """
+
+
+#: snapshots of every target and view of a tree without riscv64 and ppc64 (an empty one)
+WHOLE = {(a, v): snapshot(a, v) for a in ("x86_32", "x86_64", "arm32", "arm64")
+         for v in ("guest", "tools")}
 
 
 def f(arch: str, view: str, message: str = "m", severity: Severity = Severity.ERROR) -> Finding:
@@ -118,12 +125,72 @@ def test_xen_version_and_the_waivers_a_tree_gets(tmp_path: Path) -> None:
         "xen/Makefile": "export XEN_VERSION       = 4\nexport XEN_SUBVERSION    = 17\n"})
     assert xen_version(tree) == "4.17"
     shipped = default_waivers(tree)
-    assert shipped and all(w.file == "xenabi/data/waivers-xen-4.17.toml" for w in shipped)
+    assert shipped and all(w.file == "xenabi/data/waivers.toml" and w.shipped for w in shipped)
     (tmp_path / "xenabi-waivers.toml").write_text(WAIVER)
     assert [w.file for w in default_waivers(tree)] == ["xenabi-waivers.toml"]
     other = tmp_path / "other.toml"
     other.write_text(WAIVER)
     assert [w.file for w in default_waivers(tree, str(other))] == [str(other)]
+
+
+def test_the_shipped_list_follows_the_release_the_tree_says(tmp_path: Path) -> None:
+    def tree_of(release: str | None) -> XenTree:
+        major, minor = release.split(".") if release else ("", "")
+        extra = {"xen/Makefile": f"export XEN_VERSION = {major}\nexport XEN_SUBVERSION = "
+                                 f"{minor}\n"} if release else {}
+        return make_tree(tmp_path / (release or "bare"), {}, extra=extra)
+
+    every = shipped_waivers()
+    assert {w.found_in for w in every} >= {"4.17"}
+    # a release gets what was found in it or before (4.17's findings follow it to 4.20)
+    assert default_waivers(tree_of("4.20")) == tuple(
+        w for w in every if tuple(map(int, w.found_in.split("."))) <= (4, 20))
+    assert default_waivers(tree_of("4.16")) == ()  # older than every entry
+    assert default_waivers(tree_of("4.16"), release="4.16") == ()
+    # a tree that does not say its release (an installed layout) gets the whole list,
+    # and --xen-release narrows it
+    bare = tree_of(None)
+    assert xen_version(bare) is None and default_waivers(bare) == every
+    assert default_waivers(bare, release="4.16") == ()
+    with pytest.raises(UsageError, match=r"^--xen-release 4\.17: .*/4\.18/xen/Makefile says "
+                                         r"this tree is Xen 4\.18$"):
+        default_waivers(tree_of("4.18"), release="4.17")
+    with pytest.raises(UsageError, match=r"^--xen-release 4\.x: not a Xen release"):
+        default_waivers(bare, release="4.x")
+
+
+def test_an_idle_shipped_waiver_says_fixed_since_and_a_users_stays_an_error(
+        tmp_path: Path) -> None:
+    line = WAIVER.replace("[[waiver]]\n", '[[waiver]]\nfound_in = "4.17"\n')
+    tree = make_tree(tmp_path, {})
+    users = run(tree, rules=["flags"], waivers=parse(line, "w.toml"), given=WHOLE)
+    assert [str(f) for f in users.findings] == [
+        "w.toml:1: error: the waiver of flags SF_AGAIN matches no finding [waivers]"]
+    shipped = run(tree, rules=["flags"], waivers=parse(line, "s.toml", shipped=True),
+                  given=WHOLE)
+    assert shipped.exit_status() == 0
+    assert [str(f) for f in shipped.findings] == [
+        "s.toml:1: info: fixed since Xen 4.17: the flags finding on SF_AGAIN found there is "
+        "not in this tree [waivers]"]
+
+
+def test_a_narrowed_run_skips_the_docs_rules_and_judges_no_waiver_it_cannot_see(
+        tmp_path: Path) -> None:
+    waivers = parse("".join(WAIVER.replace('"flags"', f'"{rule}"')
+                            .replace('"SF_AGAIN"', f'"{symbol}"')
+                            .replace('["x86_64"]', '["x86_32", "x86_64"]')
+                            for rule, symbol in [("flags", "SF_AGAIN"), ("doc-refs", "X")]),
+                    "w.toml")
+    tree = make_tree(tmp_path, {}, extra={"docs/misc/a.pandoc": "Nothing here.\n"})
+    snaps = {("x86_64", "tools"): snapshot("x86_64", "tools")}
+    r = run(tree, rules=["flags", "doc-refs"], waivers=waivers, given=snaps)
+    assert r.rules == ("flags",)
+    assert r.not_run == (("doc-refs", "needs every target: x86_32, arm32, arm64 left out; "
+                                      "needs every view: guest left out"),)
+    # the flags waiver names x86_32 too, which did not run: it cannot be called idle
+    assert r.findings == ()
+    r = run(tree, rules=["flags"], waivers=waivers[:1], given=WHOLE)
+    assert [f.message for f in r.findings] == ["the waiver of flags SF_AGAIN matches no finding"]
 
 
 def test_rules_the_tree_cannot_feed_do_not_run_and_their_waivers_are_not_idle(
@@ -142,9 +209,9 @@ def test_rules_the_tree_cannot_feed_do_not_run_and_their_waivers_are_not_idle(
         "; not run: compat (no xen/include/xlat.lst); not run: doc-refs (no docs/)")
     # with xlat.lst the compat rule runs, and its waiver that matches nothing is an error
     fed = run(make_tree(tmp_path / "fed", {}, xlat="?  mc  arch-x86/xen-mca.h\n"),
-              rules=["compat", "doc-refs"], waivers=waivers, given=snaps)
+              rules=["compat", "doc-refs"], waivers=waivers, given=WHOLE)
     assert fed.rules == ("compat",)
-    assert [x.message for x in fed.findings] == [
+    assert [x.message for x in fed.findings if x.rule == "waivers"] == [
         "the waiver of compat struct mc matches no finding"]
 
 
@@ -185,8 +252,7 @@ def test_cli_exit_zero_with_a_waiver_file(tiny: Path, tmp_path: Path,
     (["--xen-root", "/nonexistent/xen"], "no such directory"),
     (["--rule", "nonsense"], "--rule nonsense: unknown"),
     (["--waivers", "BAD"], "BAD"),
-    (["--xen-release", "4.16"], "--xen-release 4.16: xenabi ships no waivers for it (it has: "
-                                "4.17)"),
+    (["--xen-release", "4.x"], "--xen-release 4.x: not a Xen release (X.Y, such as 4.17)"),
     (["--xen-release", "4.17", "--no-waivers"], "--xen-release picks the shipped waivers"),
 ])
 def test_cli_exit_two_on_unusable_input(tiny: Path, tmp_path: Path,

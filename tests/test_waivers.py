@@ -89,6 +89,39 @@ def test_a_waiver_out_of_scope_is_not_unmatched() -> None:
     assert run(ws, [], arches=("x86_64",)) == ([], [], [])
     assert run(ws, [], views=("guest",)) == ([], [], [])
     assert run(ws, [], rules=("unique",)) == ([], [], [])
+    # part of its targets or views ran: a narrowed run cannot tell that it is idle
+    assert run(ws, [], arches=("arm64",)) == ([], [], [])
+    assert run(parse(ENTRY.replace('["tools"]', '["guest", "tools"]'), "w.toml"), [],
+               views=("tools",)) == ([], [], [])
+
+
+def test_the_targets_a_tree_lacks_do_not_keep_a_waiver_from_being_idle() -> None:
+    ws = parse(ENTRY.replace('"arm32", "arm64"', '"arm64", "riscv64"'), "w.toml")
+    full = ("x86_32", "x86_64", "arm32", "arm64")
+
+    def problems(have: tuple[str, ...] | None) -> list[str]:
+        a = apply([], ws, arches=full, views=("tools",), rules=("flags",), have=have)
+        return [p.message for p in a.problems]
+
+    assert problems(full) == ["the waiver of flags PSR_DBG_MASK matches no finding"]
+    assert problems((*full, "riscv64")) == []  # a target of the tree that did not run
+    assert problems(None) == []  # nothing says the tree lacks riscv64
+
+
+def test_the_release_a_waiver_was_found_in() -> None:
+    (w,) = parse(ENTRY + 'found_in = "4.17"\n', "w.toml")
+    assert (w.found_in, w.shipped) == ("4.17", False)
+    (s,) = parse(ENTRY + 'found_in = "4.19"\n', "s.toml", shipped=True)
+    assert (s.found_in, s.shipped) == ("4.19", True)
+    with pytest.raises(UsageError, match=r"^s\.toml:1: the waiver has no 'found_in'$"):
+        parse(ENTRY, "s.toml", shipped=True)  # the shipped list says where each came from
+    with pytest.raises(UsageError, match=r"^w\.toml:1: 'found_in' must be a Xen release"):
+        parse(ENTRY + 'found_in = "4.17.5"\n', "w.toml")
+    # an idle shipped waiver is information; a user's is an error
+    a = apply([], (s,), arches=("arm32", "arm64"), views=("tools",), rules=("flags",))
+    assert [(p.severity, p.message) for p in a.problems] == [
+        (Severity.INFO, "fixed since Xen 4.19: the flags finding on PSR_DBG_MASK found there "
+                        "is not in this tree")]
 
 
 @pytest.mark.parametrize(("rule", "why"), [("waivers", "no waiver may hide it"),

@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xenabi import waivers as waivers_mod
@@ -116,11 +115,13 @@ def findings(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
 
 def judge(found: Sequence[Finding], waivers: Sequence[Waiver], arches: Iterable[str],
           views: Iterable[str], rules: Iterable[str],
-          not_run: Sequence[tuple[str, str]] = ()) -> Report:
+          not_run: Sequence[tuple[str, str]] = (), have: Iterable[str] | None = None) -> Report:
     """Apply ``waivers`` to merged findings of the given targets, views and rules (those
-    that ran: a waiver of a rule in ``not_run`` is not idle)."""
+    that ran: a waiver of a rule in ``not_run`` is not idle, nor one whose targets of
+    ``have``, the tree's, and views did not all run)."""
     arches, views, chosen = _arch_order(arches), tuple(sorted(set(views))), tuple(rules)
-    applied = waivers_mod.apply(found, waivers, arches=arches, views=views, rules=chosen)
+    applied = waivers_mod.apply(found, waivers, arches=arches, views=views, rules=chosen,
+                                have=have)
     return Report(tuple(sorted([*applied.kept, *applied.problems], key=sort_key)),
                   applied.waived, arches, views, chosen,
                   tuple(sorted({w.file for w in waivers})), tuple(not_run))
@@ -171,36 +172,38 @@ def xen_version(tree: XenTree) -> str | None:
     return f"{major.group(1)}.{minor.group(1)}" if major and minor else None
 
 
-def shipped_waivers(version: str) -> Path | None:
-    """The waivers xenabi ships for a Xen release, if any."""
-    res = resources.files("xenabi") / "data" / f"waivers-xen-{version}.toml"
-    return Path(str(res)) if res.is_file() else None
+#: the waivers xenabi ships: findings of upstream Xen, each with the release it was found in
+SHIPPED = "waivers.toml"
+
+
+def shipped_waivers() -> tuple[Waiver, ...]:
+    """The list xenabi ships (``xenabi/data/waivers.toml``), every entry."""
+    res = resources.files("xenabi") / "data" / SHIPPED
+    return waivers_mod.parse(res.read_text(encoding="utf-8"), f"xenabi/data/{SHIPPED}",
+                             shipped=True)
 
 
 def default_waivers(tree: XenTree, explicit: str | None = None,
                     release: str | None = None) -> tuple[Waiver, ...]:
-    """``--waivers FILE``; else the tree's own ``xenabi-waivers.toml``; else the shipped file
-    for the tree's Xen release (``release``, for a tree that does not say: an installed
-    layout); else none."""
+    """``--waivers FILE``; else the tree's own ``xenabi-waivers.toml``; else the shipped
+    list, less what was found after the tree's release (``release``, or what a checkout's
+    xen/Makefile says; a tree that says nothing, such as an installed layout, gets it
+    all). A ``release`` that the tree contradicts is unusable input."""
     if explicit:
         return waivers_mod.load(explicit)
     own = tree.root / TREE_WAIVERS
     if own.is_file():
         return waivers_mod.load(own, TREE_WAIVERS)
-    version = release or xen_version(tree)
-    shipped = shipped_waivers(version) if version else None
-    if shipped is not None:
-        return waivers_mod.load(shipped, f"xenabi/data/{shipped.name}")
-    if release:
-        raise UsageError(f"--xen-release {release}: xenabi ships no waivers for it "
-                         f"(it has: {', '.join(shipped_releases()) or 'none'})")
-    return ()
-
-
-def shipped_releases() -> list[str]:
-    """The Xen releases xenabi ships waivers for: ``4.17``..."""
-    names = (p.name for p in resources.files("xenabi").joinpath("data").iterdir())
-    return sorted(m.group(1) for n in names if (m := re.match(r"waivers-xen-(.+)\.toml$", n)))
+    says = xen_version(tree)
+    if release is not None:
+        if not re.fullmatch(r"\d+\.\d+", release):
+            raise UsageError(f"--xen-release {release}: not a Xen release (X.Y, such as 4.17)")
+        if says is not None and says != release:
+            raise UsageError(f"--xen-release {release}: {tree.root}/xen/Makefile says "
+                             f"this tree is Xen {says}")
+    version = release or says
+    return tuple(w for w in shipped_waivers() if version is None
+                 or waivers_mod.release_key(w.found_in) <= waivers_mod.release_key(version))
 
 
 __all__ = ["HEADERS_RULE", "VIEWS", "Report", "default_waivers", "judge", "merge"]

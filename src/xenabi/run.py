@@ -20,7 +20,7 @@ from xenabi.errors import UsageError
 from xenabi.model import Finding, Snapshot
 from xenabi.rules import REGISTRY, read_docs_early, runnable
 from xenabi.snapshot import take_all, take_all_texts
-from xenabi.targets import VIEWS, choose
+from xenabi.targets import VIEWS, choose, tree_arches
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
 
@@ -75,12 +75,14 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     if unknown:
         raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
     chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
-    ran, not_run = runnable(tree, asked)
     if given is not None:
+        ran, not_run = runnable(tree, asked, [a for a, _ in given], [v for _, v in given])
         found = findings(tree, given, ran, use_cache=use_cache)
-        return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run)
+        return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run,
+                     tree_arches(tree.headers))
     arch_list = choose(tree.headers, arches)
     view_list = tuple(views or VIEWS)
+    ran, not_run = runnable(tree, asked, arch_list, view_list)
     store = _cache.Cache(use_cache)
     k = _cache.key("findings", inputs_digest(tree), ",".join(arch_list),
                    ",".join(sorted(set(view_list))), ",".join(ran))
@@ -92,4 +94,4 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
         snaps = snapshots(tree, arch_list, view_list, use_cache=use_cache, reads=reads)
         hit = findings(tree, snaps, ran, use_cache=use_cache, docs=docs)
         store.put("findings", k, [f.to_json() for f in hit], _cache.dependencies(reads))
-    return judge(hit, chosen, arch_list, view_list, ran, not_run)
+    return judge(hit, chosen, arch_list, view_list, ran, not_run, tree_arches(tree.headers))

@@ -73,7 +73,8 @@ def read_table(tree: XenTree) -> list[Row]:
     return parse(path.read_text(encoding="utf-8")) if path is not None else []
 
 
-@rule(RULE, "reference.size agrees with the computed struct sizes", needs=("reference.size",))
+@rule(RULE, "reference.size agrees with the computed struct sizes", needs=("reference.size",),
+      whole=("view",))  # a struct no view of a target defines is a finding
 def check_refsize(ctx: Context) -> Iterator[Finding]:
     snaps: dict[str, dict[str, Snapshot]] = {}
     for arch, view, snap in ctx.each():

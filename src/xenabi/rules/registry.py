@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from xenabi.model import Finding, Snapshot
+from xenabi.targets import VIEWS, tree_arches
 from xenabi.tree import XenTree
 
 if TYPE_CHECKING:  # the docs package (and pandoc) load only when a docs rule runs
@@ -91,6 +92,9 @@ class Rule:
     summary: str  #: one line for ``xenabi rules`` and the README
     fn: RuleFn
     needs: tuple[str, ...] = ()  #: keys of :data:`INPUTS` it reads (``docs``: pandoc runs)
+    #: of ``target``, ``view``: it says what the headers do not define, which only every
+    #: target (view) of the tree together can tell: a run narrowed there skips it
+    whole: tuple[str, ...] = ()
 
     def missing(self, tree: XenTree) -> str | None:
         """What the tree lacks for this rule to run (an installed layout has no docs/, no
@@ -102,26 +106,46 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str, *, needs: tuple[str, ...] = ()
-         ) -> Callable[[RuleFn], RuleFn]:
+def rule(rule_id: str, summary: str, *, needs: tuple[str, ...] = (),
+         whole: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
     assert all(key in INPUTS for key in needs), needs
+    assert set(whole) <= {"target", "view"}, whole
 
     def register(fn: RuleFn) -> RuleFn:
         assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
-        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs)
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs, whole)
         return fn
 
     return register
 
 
-def runnable(tree: XenTree, rules: Iterable[str]) -> tuple[tuple[str, ...],
-                                                            tuple[tuple[str, str], ...]]:
-    """Of ``rules``, those the tree has the inputs of, and (rule, what it lacks) for the
-    others: a rule that cannot run finds nothing, and its waivers are not idle."""
+def narrowed(tree: XenTree, arches: Iterable[str] | None, views: Iterable[str] | None
+             ) -> dict[str, str]:
+    """What a run on ``arches`` and ``views`` (None: all) leaves out of the tree's, by
+    ``target`` and ``view``, in words (``needs every view: tools left out``)."""
+    out = {}
+    for what, have, asked in (("target", tree_arches(tree.headers), arches),
+                              ("view", VIEWS, views)):
+        chosen = set(have if asked is None else asked)
+        left = [x for x in have if x not in chosen]
+        if left:
+            out[what] = f"needs every {what}: {', '.join(left)} left out"
+    return out
+
+
+def runnable(tree: XenTree, rules: Iterable[str], arches: Iterable[str] | None = None,
+             views: Iterable[str] | None = None
+             ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Of ``rules``, those the tree has the inputs of (and, for a rule that needs the
+    whole tree, a run on every target and view: ``arches`` and ``views``, None for all),
+    and (rule, why not) for the others: a rule that cannot run finds nothing, and its
+    waivers are not idle."""
     ran, not_run = [], []
+    narrow = narrowed(tree, arches, views)
     for r in rules:
-        why = REGISTRY[r].missing(tree)
+        why = REGISTRY[r].missing(tree) or "; ".join(
+            narrow[w] for w in REGISTRY[r].whole if w in narrow) or None
         if why is None:
             ran.append(r)
         else:
