@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
+from posixpath import normpath
 
 import pytest
 
@@ -74,7 +76,9 @@ def _arch_params(ctx: Context) -> list[object]:
     out = []
     for view in sorted({v for _, v in ctx.snapshots}):
         pairs = [(a, s) for a, v, s in ctx.each() if v == view]
-        for key, header in sorted(arch_rule.fixed_records(view, pairs)):
+        fixed = arch_rule.fixed_records(view, pairs)
+        # and the records arm32 and arm64 share, compared by layout
+        for key, header in sorted({*fixed, *arch_rule.shared_records(pairs, fixed)}):
             out.append(pytest.param(view, key, header, id=f"{view}-{key}"))
     return out
 
@@ -187,17 +191,26 @@ def guest_records(run: Context) -> frozenset[str] | None:
     return arch_rule.guest_keys(run)
 
 
+@pytest.fixture(scope="session")
+def arch_findings(xen_tree: XenTree, xen_snapshots: Snaps, guest_records: frozenset[str] | None
+                  ) -> dict[tuple[str, str, str], list[Finding]]:
+    """The arch rule's findings, once for the session, by view, record and file: each test
+    judges its own record (one record's verdict needs the others' layouts anyway)."""
+    out: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
+    for view in sorted({v for _, v in xen_snapshots}):
+        pairs = [(a, s) for (a, v), s in sorted(xen_snapshots.items()) if v == view]
+        for f in arch_rule.check_view(xen_tree, view, pairs, guest_records):
+            out[(view, f.symbols[0], f.file or "")].append(f)
+    return out
+
+
 def test_arch_layout(view: str, record: str, header: str, xen_tree: XenTree,
-                     xen_snapshots: Snaps, guest_records: frozenset[str] | None,
+                     arch_findings: dict[tuple[str, str, str], list[Finding]],
                      tree_waivers: tuple[waivers.Waiver, ...]) -> None:
-    """A fixed-width record has one layout where it must (see the arch rule's severities)."""
-    pairs = [(a, s) for (a, v), s in sorted(xen_snapshots.items()) if v == view]
-    guests = guest_records
-    one = [(a, s) for a, s in pairs if s.records.get(record) is not None
-           and s.records[record].header == header]
-    found = [f for f in arch_rule.check_view(xen_tree, view, one, guests)
-             if f.symbols == (record,)]
-    fail_on_errors(found, tree_waivers)
+    """A fixed-width record has one layout where it must, and arm32 and arm64 agree on a record
+    they share (see the arch rule's severities)."""
+    fail_on_errors(arch_findings.get((view, record, xen_tree.finding_path(normpath(header))), []),
+                   tree_waivers)
 
 
 def test_compat(xlat_entry: str, xen_tree: XenTree, xen_snapshots: Snaps,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.ruleskit import context, fld, make_tree, rec, snapshot, td
 from xenabi.model import RecordLayout, Severity, Snapshot
-from xenabi.rules.arch import FixedWidth, check_arch, differences
+from xenabi.rules.arch import FixedWidth, check_arch, differences, unshared
 
 ALL = ("x86_32", "x86_64", "arm32", "arm64")
 
@@ -89,15 +89,71 @@ def test_x86_against_arm_only_is_a_warning(tmp_path: Path) -> None:
     assert [f[0] for f in run(tmp_path, snaps(recs))] == ["warning"]
 
 
-def test_records_with_longs_pointers_or_handles_are_not_compared(tmp_path: Path) -> None:
+def test_records_with_longs_pointers_or_handles_are_not_compared_on_x86(
+        tmp_path: Path) -> None:
     def r(arch: str, t: str) -> RecordLayout:
         n = 4 if arch.endswith("32") else 8
         return rec(n, n, fld("v", t, 0, n))
-    recs = {"struct l": {a: r(a, "unsigned long") for a in ALL},
-            "struct p": {a: r(a, "uint8_t *") for a in ALL},
-            "struct t": {a: r(a, "xen_ulong_t") for a in ALL}}
-    ss = snaps(recs, typedefs={"xen_ulong_t": td("unsigned long", 8, 8)})
+    x86 = ("x86_32", "x86_64")
+    recs = {"struct l": {a: r(a, "unsigned long") for a in x86},
+            "struct p": {a: r(a, "uint8_t *") for a in x86},
+            "struct t": {a: r(a, "xen_ulong_t") for a in x86}}
+    ss = snaps(recs, arches=x86, typedefs={"xen_ulong_t": td("unsigned long", 8, 8)})
     assert run(tmp_path, ss) == []
+
+
+def mod_list(arch: str, pad: str = "unsigned long") -> RecordLayout:
+    """``struct xen_multiboot_mod_list`` with its ``uint32_t pad`` made ``unsigned long``."""
+    n = 8 if arch.endswith("64") and pad == "unsigned long" else 4
+    return rec(12 + n + (4 if n == 8 else 0), n, fld("mod_start", "uint32_t", 0, 4),
+               fld("mod_end", "uint32_t", 4, 4), fld("cmdline", "uint32_t", 8, 4),
+               fld("pad", pad, 16 if n == 8 else 12, n), header="arch-arm.h", line=5)
+
+
+def test_arm_compares_every_record_both_use_by_layout_not_by_spelling(tmp_path: Path) -> None:
+    # a shared struct that stops being fixed-width is still one layout on arm32 and arm64
+    arm = ("arm32", "arm64")
+    recs = {"struct xen_multiboot_mod_list": {a: mod_list(a) for a in arm}}
+    assert run(tmp_path, snaps(recs, arches=arm)) == [
+        ("error", "struct xen_multiboot_mod_list differs between arm32 and arm64, which share "
+                  "one layout (no compat layer: a 32-bit guest on 64-bit Xen hands over these "
+                  "very bytes): `pad` offset 12 (arm32) vs 16 (arm64); size 16 (arm32) vs 24 "
+                  "(arm64)")]
+    # spelled otherwise with one layout: nothing to say
+    same_layout = {"struct xen_multiboot_mod_list": {a: mod_list(a, "unsigned int")
+                                                     for a in arm}}
+    assert run(tmp_path, snaps(same_layout, arches=arm)) == []
+
+
+def test_on_arm_a_native_pointer_is_private_but_what_it_moves_is_not(tmp_path: Path) -> None:
+    def ring(arch: str, after: bool) -> RecordLayout:
+        n = 8 if arch == "arm64" else 4
+        fields = [fld("req_prod_pvt", "unsigned int", 0, 4), fld("sring", "struct s *", n, n)]
+        if after:
+            fields.append(fld("nr_ents", "unsigned int", 2 * n, 4))
+        return rec(2 * n + (n if after else 0), n, *fields)
+    arm = ("arm32", "arm64")
+    # a ring's private bookkeeping: the pointer's own size is no ABI
+    assert run(tmp_path, snaps({"struct x_front_ring": {a: ring(a, False) for a in arm}},
+                               arches=arm)) == []
+    found = run(tmp_path, snaps({"struct x_front_ring": {a: ring(a, True) for a in arm}},
+                                arches=arm))
+    assert [(sev, m.split("bytes): ", 1)[1]) for sev, m in found] == [
+        ("error", "`nr_ents` offset 8 (arm32) vs 16 (arm64)")]
+
+
+def test_arm_interfaces_xen_on_arm_does_not_exchange_are_listed_with_reasons(
+        tmp_path: Path) -> None:
+    listed = unshared()
+    assert "struct mmuext_op" in listed and "struct xen_multiboot_mod_list" not in listed
+    assert all(u.reason.strip() and u.evidence.strip() for u in listed.values())
+    arm = ("arm32", "arm64")
+    recs = {"struct mmuext_op": {a: mod_list(a) for a in arm}}
+    (found,) = run(tmp_path, snaps(recs, arches=arm))
+    assert found[0] == "info"
+    assert found[1].startswith("struct mmuext_op differs between arm32 and arm64, which Xen "
+                               "on Arm does not exchange (xenabi/data/arm-unshared.toml:"
+                               f"{listed['struct mmuext_op'].line}): `pad` offset 12")
 
 
 def test_helper_records_of_macros_are_information(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Rule ``arch``: a record built only from fixed-width types has one layout on every target.
+"""Rule ``arch``: a record built only from fixed-width types has one layout on every target,
+and arm32 and arm64 lay out alike every record they both use.
 
 A record is *fixed-width* on a target when every field is a fixed-width
 integer (``uint32_t``, ``uint64_aligned_t``, ``int``, ``char``...), an enum,
@@ -31,15 +32,29 @@ Severity, per difference:
 
 Whether a record is tools-only needs the guest view; without one, every
 record counts as guest-visible.
+
+An architecture without a compat layer (arm: :data:`NO_COMPAT_LAYER`) must
+agree with itself on every record its targets both define, however it is
+spelled: a ``uint32_t pad`` that becomes ``unsigned long pad`` is an
+**error** there even though the record is no longer fixed-width. Such
+records are compared by layout (size, and every field's offset and size),
+leaving out the size of native pointers, which mean nothing outside one
+address space (a ring's private ``sring *``, a guest handle's ``p``; what a
+pointer moves is still seen in the fields after it). The interfaces no Arm
+guest or toolstack exchanges with Xen (x86 PV hypercalls, kexec, vTPM v1)
+are listed with their reasons and evidence in ``data/arm-unshared.toml``;
+a difference in one of them is **info**.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 from posixpath import normpath
 
 from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
@@ -55,6 +70,10 @@ FIXED_TYPEDEFS = frozenset({f"{s}int{n}_t" for s in ("", "u") for n in (8, 16, 3
 FIXED_SCALARS = frozenset({"_Bool", "char", "signed char", "unsigned char", "short",
                            "unsigned short", "int", "unsigned int", "long long",
                            "unsigned long long", "float", "double"})
+
+#: the architectures whose 32-bit guests run on 64-bit Xen with no compat layer: their
+#: targets must agree on every record both use (x86 translates, by xlat.lst)
+NO_COMPAT_LAYER = frozenset({"arm"})
 
 #: the records behind ``XEN_GUEST_HANDLE(T)`` and ``XEN_GUEST_HANDLE_64(T)``
 HANDLE = "__guest_handle_"
@@ -228,8 +247,10 @@ def judge(key: str, recs: Mapping[str, RecordLayout], known: Known = Known()) ->
         if known.helper:
             return Verdict(Severity.INFO, f"{key} (a helper of the header's macros, not an "
                                           f"interface) differs between targets: {what}")
-        if "arm" in within or ("x86" in within and not known.guest_visible):
-            who = "arm32 and arm64" if "arm" in within else "a 32-bit toolstack and 64-bit Xen"
+        shared = within & NO_COMPAT_LAYER
+        if shared or ("x86" in within and not known.guest_visible):
+            who = (" and ".join(a for a in TARGETS if TARGETS[a].arch_family in shared)
+                   if shared else "a 32-bit toolstack and 64-bit Xen")
             return Verdict(Severity.ERROR, f"{key} is built from fixed-width types but its "
                                            f"layout differs ({who} disagree): {what}")
         if within and known.translated:
@@ -260,11 +281,77 @@ def fixed_records(view: str, snaps: Sequence[tuple[str, Snapshot]]
     return out
 
 
+# --------------------------------------------------------------------------
+# Records an architecture without a compat layer shares, compared by layout
+
+
+@dataclass(frozen=True, slots=True)
+class Unshared:
+    """A record no Arm guest or toolstack exchanges with Xen (``data/arm-unshared.toml``)."""
+
+    reason: str
+    evidence: str
+    line: int
+
+
+UNSHARED_FILE = "arm-unshared.toml"
+
+
+@cache
+def unshared() -> Mapping[str, Unshared]:
+    """The shipped list: record key -> why arm32 and arm64 may differ on it."""
+    text = (resources.files("xenabi") / "data" / UNSHARED_FILE).read_text(encoding="utf-8")
+    lines = [no for no, line in enumerate(text.splitlines(), 1) if line == "[[record]]"]
+    return {e["name"]: Unshared(e["reason"], e["evidence"], line)
+            for e, line in zip(tomllib.loads(text)["record"], lines, strict=True)}
+
+
+def _is_pointer(f: FieldLayout) -> bool:
+    t = f.canonical_type
+    return "*" in t or "(" in t
+
+
+def shared_records(snaps: Sequence[tuple[str, Snapshot]], fixed: Mapping[tuple[str, str],
+                   Mapping[str, RecordLayout]]) -> dict[tuple[str, str], dict[str, RecordLayout]]:
+    """(record key, header) -> {arch: layout} on the targets of an architecture without a
+    compat layer, for the records not fixed-width on all of them (``fixed`` judges those)."""
+    out: dict[tuple[str, str], dict[str, RecordLayout]] = defaultdict(dict)
+    for arch, snap in snaps:
+        if TARGETS[arch].arch_family in NO_COMPAT_LAYER:
+            for key, rec in snap.records.items():
+                out[(key, rec.header)][arch] = rec
+    return {k: recs for k, recs in out.items()
+            if len(recs) > 1 and not set(recs) <= set(fixed.get(k, {}))}
+
+
+def judge_layout(key: str, recs: Mapping[str, RecordLayout]) -> Verdict | None:
+    """arm32 and arm64 on a record both define: one layout, native pointers' sizes aside."""
+    skip = frozenset(f.name for r in recs.values() for f in leaves(r) if _is_pointer(f))
+    sigs = {(None if skip else r.size, signature(r, skip)[1]) for r in recs.values()}
+    if len(sigs) == 1:
+        return None
+    what = "; ".join(d for d in differences(recs, skip=skip)
+                     if not (skip and d.startswith("size ")))
+    who = " and ".join(a for a in TARGETS if a in recs)
+    why = unshared().get(key)
+    if why is not None:
+        return Verdict(Severity.INFO, f"{key} differs between {who}, which Xen on Arm does not "
+                                      f"exchange (xenabi/data/{UNSHARED_FILE}:{why.line}): {what}")
+    return Verdict(Severity.ERROR, f"{key} differs between {who}, which share one layout (no "
+                                   f"compat layer: a 32-bit guest on 64-bit Xen hands over "
+                                   f"these very bytes): {what}")
+
+
 def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]],
                guest_keys: frozenset[str] | None) -> Iterator[Finding]:
     """``guest_keys``: the records some guest view defines (None: no guest view computed)."""
     marked = xlat.translated_keys(tree)
-    for (key, header), recs in sorted(fixed_records(view, snaps).items()):
+    fixed = fixed_records(view, snaps)
+    for (key, header), recs in sorted(shared_records(snaps, fixed).items()):
+        verdict = None if key.split(" ")[-1].startswith("__") else judge_layout(key, recs)
+        if verdict is not None:
+            yield _finding(tree, key, header, recs, verdict, view)
+    for (key, header), recs in sorted(fixed.items()):
         if len(recs) < 2:
             continue
         known = Known(translated=key in marked,
@@ -272,10 +359,15 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]],
                       helper=key.split(" ")[-1].startswith("__"))
         verdict = judge(key, recs, known)
         if verdict is not None:
-            line = next(iter(recs.values())).line
-            arches = tuple(a for a in TARGETS if a in recs)
-            yield Finding(RULE, verdict.severity, verdict.message,
-                          tree.finding_path(normpath(header)), line, (key,), arches, (view,))
+            yield _finding(tree, key, header, recs, verdict, view)
+
+
+def _finding(tree: XenTree, key: str, header: str, recs: Mapping[str, RecordLayout],
+             verdict: Verdict, view: str) -> Finding:
+    line = next(iter(recs.values())).line
+    arches = tuple(a for a in TARGETS if a in recs)
+    return Finding(RULE, verdict.severity, verdict.message, tree.finding_path(normpath(header)),
+                   line, (key,), arches, (view,))
 
 
 def by_view(ctx: Context) -> dict[str, list[tuple[str, Snapshot]]]:
