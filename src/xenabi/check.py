@@ -196,7 +196,7 @@ def default_waivers(tree: XenTree, explicit: str | None = None,
         return waivers_mod.load(own, TREE_WAIVERS)
     says = xen_version(tree)
     if release is not None:
-        if not re.fullmatch(r"\d+\.\d+", release):
+        if not waivers_mod.is_release(release):
             raise UsageError(f"--xen-release {release}: not a Xen release (X.Y, such as 4.17)")
         if says is not None and says != release:
             raise UsageError(f"--xen-release {release}: {tree.root}/xen/Makefile says "

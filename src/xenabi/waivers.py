@@ -36,6 +36,7 @@ from pathlib import Path
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity
 from xenabi.targets import TARGETS, VIEWS
+from xenabi.tomlfile import table_lines
 
 RULE = "waivers"
 
@@ -44,7 +45,6 @@ NOT_WAIVABLE = frozenset({RULE, "headers"})
 
 _KEYS = {"rule": str, "symbol": str, "arches": list, "views": list, "reason": str,
          "evidence": str, "found_in": str}
-_RELEASE = re.compile(r"\d+\.\d+$")
 _REQUIRED = ("rule", "symbol", "arches", "views")
 
 
@@ -97,10 +97,14 @@ def parse(text: str, file: str, shipped: bool = False) -> tuple[Waiver, ...]:
     entries = data.get("waiver", [])
     if not isinstance(entries, list):
         raise UsageError(f"{file}: 'waiver' must be an array of tables ([[waiver]])")
-    lines = [no for no, line in enumerate(text.splitlines(), 1)
-             if re.match(r"\s*\[\[\s*waiver\s*\]\]", line)]
+    lines = table_lines(text, "waiver")
     return tuple(_entry(e, file, lines[i] if i < len(lines) else 0, shipped)
                  for i, e in enumerate(entries))
+
+
+def is_release(text: str) -> bool:
+    """``4.17``: a Xen release as waivers and ``--xen-release`` name it."""
+    return re.fullmatch(r"\d+\.\d+", text) is not None
 
 
 def release_key(release: str) -> tuple[int, ...]:
@@ -120,7 +124,7 @@ def _entry(e: object, file: str, line: int, shipped: bool) -> Waiver:
     for key in _REQUIRED + (("found_in",) if shipped else ()):
         if key not in e:
             raise UsageError(f"{where}: the waiver has no '{key}'")
-    if "found_in" in e and not _RELEASE.match(e["found_in"]):
+    if "found_in" in e and not is_release(e["found_in"]):
         raise UsageError(f"{where}: 'found_in' must be a Xen release such as \"4.17\", "
                          f"not '{e['found_in']}'")
     from xenabi.rules import REGISTRY  # lazy: the rules are needed only to judge a file
@@ -139,8 +143,7 @@ def _entry(e: object, file: str, line: int, shipped: bool) -> Waiver:
                   e.get("found_in", ""), shipped)
 
 
-def load(path: str | Path, label: str | None = None, shipped: bool = False
-         ) -> tuple[Waiver, ...]:
+def load(path: str | Path, label: str | None = None) -> tuple[Waiver, ...]:
     p = Path(path)
     try:
         text = p.read_bytes().decode("utf-8")
@@ -148,7 +151,7 @@ def load(path: str | Path, label: str | None = None, shipped: bool = False
         raise UsageError(f"{p}: cannot read: {e.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"{p}: not UTF-8 text") from None
-    return parse(text, label or str(path), shipped)
+    return parse(text, label or str(path))
 
 
 @dataclass(frozen=True, slots=True)

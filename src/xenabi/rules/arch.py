@@ -61,6 +61,7 @@ from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
 from xenabi.rules import xlat
 from xenabi.rules.registry import Context, rule
 from xenabi.targets import TARGETS
+from xenabi.tomlfile import table_lines
 from xenabi.tree import XenTree
 
 RULE = "arch"
@@ -301,7 +302,7 @@ UNSHARED_FILE = "arm-unshared.toml"
 def unshared() -> Mapping[str, Unshared]:
     """The shipped list: record key -> why arm32 and arm64 may differ on it."""
     text = (resources.files("xenabi") / "data" / UNSHARED_FILE).read_text(encoding="utf-8")
-    lines = [no for no, line in enumerate(text.splitlines(), 1) if line == "[[record]]"]
+    lines = table_lines(text, "record")
     return {e["name"]: Unshared(e["reason"], e["evidence"], line)
             for e, line in zip(tomllib.loads(text)["record"], lines, strict=True)}
 
@@ -348,7 +349,7 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]],
     marked = xlat.translated_keys(tree)
     fixed = fixed_records(view, snaps)
     for (key, header), recs in sorted(shared_records(snaps, fixed).items()):
-        verdict = None if key.split(" ")[-1].startswith("__") else judge_layout(key, recs)
+        verdict = None if _is_helper(key) else judge_layout(key, recs)
         if verdict is not None:
             yield _finding(tree, key, header, recs, verdict, view)
     for (key, header), recs in sorted(fixed.items()):
@@ -356,10 +357,15 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]],
             continue
         known = Known(translated=key in marked,
                       guest_visible=guest_keys is None or key in guest_keys,
-                      helper=key.split(" ")[-1].startswith("__"))
+                      helper=_is_helper(key))
         verdict = judge(key, recs, known)
         if verdict is not None:
             yield _finding(tree, key, header, recs, verdict, view)
+
+
+def _is_helper(key: str) -> bool:
+    """``struct __guest_handle_...``: a record the header's macros make, not an interface."""
+    return key.split(" ")[-1].startswith("__")
 
 
 def _finding(tree: XenTree, key: str, header: str, recs: Mapping[str, RecordLayout],
