@@ -22,6 +22,8 @@ import pytest
 from xenabi.cli import main
 from xenabi.tree import XenTree
 
+pytestmark = pytest.mark.needs("checkout", "docs")
+
 #: ``shared/`` beside the checkout (or beside the directory of worktrees a checkout is in)
 SEED = next((p for p in (Path(__file__).resolve().parents[i] / "shared/seed/"
                          "sif-hvm-ghcb.mangled.patch" for i in (2, 3)) if p.is_file()),
@@ -38,8 +40,6 @@ def seed() -> str:
 
 @pytest.fixture
 def checkout(xen_tree: XenTree) -> XenTree:
-    if xen_tree.kind != "checkout" or xen_tree.docs is None:
-        pytest.skip("the seed patches a checkout's headers and docs")
     return xen_tree
 
 

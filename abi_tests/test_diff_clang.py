@@ -31,7 +31,9 @@ from xenabi.tree import XenTree, open_tree
 #: what libxen-dev installs beside the public headers
 NOT_PUBLIC = ("evtchn.h", "gntalloc.h", "gntdev.h", "privcmd.h", "sys/", "foreign/")
 NEW = Path(__file__).resolve().parents[1] / "headers" / "xen-4.20"
-PAIRS = [(a, v) for a in TARGETS for v in VIEWS]
+#: the targets both sides have (every tree has those without a marker header; 4.17 has no
+#: riscv64 or ppc64), under a name of its own: this test is not about the tree under test
+PAIRS = [(a, v) for a, t in TARGETS.items() if t.marker is None for v in VIEWS]
 
 
 @pytest.fixture(scope="module")
@@ -129,11 +131,12 @@ def covered(symbol: str, reported: set[str]) -> bool:
     return any(".".join(parts[:n]) in reported for n in range(min(2, len(parts)), len(parts) + 1))
 
 
-@pytest.mark.parametrize(("arch", "view"), PAIRS, ids=["-".join(p) for p in PAIRS])
+@pytest.mark.parametrize(("target", "view"), PAIRS, ids=["-".join(p) for p in PAIRS])
 def test_the_diff_reports_what_clang_sees_change_and_only_breaks_what_clang_confirms(
         installed_tree: XenTree, new_tree: XenTree, sides: tuple[dict[tuple[str, str], Snapshot],
                                                                  dict[tuple[str, str], Snapshot]],
-        arch: str, view: str) -> None:
+        target: str, view: str) -> None:
+    arch = target
     old, new = sides
     a, b = oracle(installed_tree, arch, view), oracle(new_tree, arch, view)
     found = facts(old[arch, view], new[arch, view])

@@ -28,6 +28,8 @@ from xenabi.history import Evaluator, State, Verdict, Walk, judge_findings, walk
 from xenabi.snapshot import compute
 from xenabi.tree import XenTree
 
+pytestmark = pytest.mark.needs("checkout")
+
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
 PUB = "xen/include/public/"
@@ -129,8 +131,6 @@ class Built:
 
 @pytest.fixture(scope="module")
 def built(xen_tree: XenTree, tmp_path_factory: pytest.TempPathFactory) -> Built:
-    if xen_tree.kind != "checkout":
-        pytest.skip(f"{xen_tree.root}: history needs a Xen checkout (a source tree)")
     repo = tmp_path_factory.mktemp("xen")
     for src in sorted(xen_tree.root.rglob("*")):
         rel = src.relative_to(xen_tree.root).as_posix()

@@ -27,6 +27,8 @@ from xenabi.check import Report
 from xenabi.model import Finding, Severity
 from xenabi.tree import XenTree, open_tree
 
+pytestmark = pytest.mark.needs("checkout")
+
 #: the seed, in the shared/ folder beside the checkout (there in CI; users skip its tests)
 SEED = Path(__file__).resolve().parents[2] / "shared/seed/sif-hvm-ghcb.mangled.patch"
 
@@ -36,8 +38,6 @@ _COPY = ("xen/include/public", "xen/include/xlat.lst", "tools/include/xen-foreig
 
 
 def copy_tree(tree: XenTree, dest: Path) -> Path:
-    if tree.kind != "checkout":
-        pytest.skip(f"{tree.root}: a replay needs a Xen checkout (headers with xlat.lst)")
     for rel in _COPY:
         src = tree.root / rel
         if src.is_dir():
