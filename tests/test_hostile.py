@@ -84,6 +84,66 @@ def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree,
                             for e in errors), errors
 
 
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_a_header_symlinked_outside_the_tree_is_a_failed_header_never_read(tree, tmp_path,
+                                                                           capsys, how):
+    target = tmp_path / "elsewhere" / "leaked.h"
+    target.parent.mkdir()
+    target.write_text("struct leaked { int a; };\n")
+    evil = public(tree) / "io/evil.h"
+    evil.symlink_to(target if how == "absolute" else os.path.relpath(target, evil.parent))
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/evil.h"] == {
+        "status": "failed",
+        "why": f"a symlink to {target.resolve()}, outside the public headers (not read)"}
+    assert "struct leaked" not in snap["records"]
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    code, errors = check(tree, capsys)
+    assert errors == [f"xen/include/public/io/evil.h: error: io/evil.h: a symlink to "
+                      f"{target.resolve()}, outside the public headers (not read) [headers] "
+                      "(x86_64 / guest tools)"]
+    # nor is it part of the tree's identity: what it points at may change freely
+    before = find_tree(tree).fingerprint
+    target.write_text("struct leaked { long b; };\n")
+    assert find_tree(tree).fingerprint == before
+
+
+@pytest.mark.parametrize("link, name", [("io/ext", "ext/leaked.h"), ("io/leaked.inc", "leaked.inc")],
+                         ids=["directory symlink", "symlink not named .h"])
+def test_an_include_through_a_symlink_leading_outside_fails_its_includer(tree, tmp_path, capsys,
+                                                                         link, name):
+    target = tmp_path / "elsewhere" / "leaked.h"
+    target.parent.mkdir()
+    target.write_text("struct leaked { int a; };\n")
+    (public(tree) / link).symlink_to(target.parent if link == "io/ext" else target)
+    good = public(tree) / "io/good.h"
+    lines = good.read_text().splitlines()
+    good.write_text("\n".join(lines[:3] + [f'#include "{name}"'] + lines[3:]) + "\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/good.h"] == {
+        "status": "failed",
+        "why": f"io/good.h:4: #include reaches {target.resolve()}, outside the public headers"}
+    assert "struct leaked" not in snap["records"] and "struct mini_ring" not in snap["records"]
+    assert not any(h.startswith(("io/ext", "io/leaked")) for h in snap["headers"]), snap["headers"]
+
+
+def test_symlinks_that_stay_inside_the_tree_are_read(tmp_path, capsys):
+    real = copy_mini(tmp_path / "tree")
+    code, expected, err = dump(real, capsys)
+    assert code == 0, err
+    (public(real) / "io/alias.h").symlink_to("good.h")
+    (tmp_path / "link").symlink_to(real)  # the root itself, as headers/xen-4.17 is
+    code, snap, err = dump(tmp_path / "link", capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/alias.h"] == {"status": "parsed"}
+    # read first (in name order), the alias is where mini_ring is now declared
+    assert snap["records"]["struct mini_ring"].pop("header") == "io/alias.h"
+    expected["records"]["struct mini_ring"].pop("header")
+    assert snap["records"] == expected["records"]
+
+
 # -- wrong exit codes
 
 
@@ -106,17 +166,17 @@ def test_a_syntax_error_reached_through_dotdot_fails_its_header_and_its_includer
 # -- hangs and blow-ups
 
 
-@pytest.mark.parametrize("make, kind", [
-    (os.mkfifo, "a FIFO"),
-    (lambda p: p.symlink_to(p.parent / "nowhere"), "a dangling symlink"),
-    (os.mkdir, "a directory"),
-], ids=["fifo", "dangling symlink", "directory"])
-def test_a_non_regular_header_is_named_and_never_read(tree, capsys, make, kind):
+@pytest.mark.parametrize("make, why", [
+    (os.mkfifo, "a FIFO, not a regular file (not read)"),
+    (lambda p: p.symlink_to("nowhere"), "a symlink to nowhere, which does not exist (not read)"),
+    (lambda p: p.symlink_to("odd.h"), "a symlink to odd.h, which loops (not read)"),
+    (os.mkdir, "a directory, not a regular file (not read)"),
+], ids=["fifo", "dangling symlink", "symlink loop", "directory"])
+def test_a_non_regular_header_is_named_and_never_read(tree, capsys, make, why):
     make(public(tree) / "io/odd.h")
     code, snap, err = dump(tree, capsys)
     assert code == 0, err
-    assert snap["headers"]["io/odd.h"] == {"status": "failed",
-                                           "why": f"{kind}, not a regular file (not read)"}
+    assert snap["headers"]["io/odd.h"] == {"status": "failed", "why": why}
     assert snap["headers"]["io/good.h"]["status"] == "parsed"
 
 

@@ -91,8 +91,8 @@ _DIAG = re.compile(r"^(.*?):(\d+):(?:\d+:)? (?:fatal )?error: (.*)$")
 def applicable(tree: XenTree, target: Target) -> tuple[list[str], dict[str, HeaderStatus]]:
     """The headers to include for ``target``, and those left out by design."""
     include, status = [], {}
-    for h, kind in tree.irregular.items():
-        status[h] = HeaderStatus(Status.FAILED, f"{kind}, not a regular file (not read)")
+    for h, why in tree.irregular.items():
+        status[h] = HeaderStatus(Status.FAILED, why)
     for h in tree.headers:
         if tree.is_extra(h):
             status[h] = HeaderStatus(Status.SKIPPED, "installed by libxen-dev, not a public Xen header")
@@ -232,8 +232,9 @@ class _Scan:
 
 def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
     """Read cpp's output once: its macros, who includes whom, and what is wrong in it:
-    an include that reaches outside ``public`` and ``inside`` (by real path), and a line
-    that expands past :data:`EXPANSION_LIMIT` tokens."""
+    an include that reaches outside ``public`` and ``inside`` (by real path; with no
+    ``inside``, a file named under ``public`` is not looked at), and a line that expands
+    past :data:`EXPANSION_LIMIT` tokens."""
     macros: dict[str, MacroDef] = {}
     via: dict[str, str] = {}
     reached: dict[str, set[str]] = {}
@@ -255,10 +256,14 @@ def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
                 elif "1" in flags:
                     stack.append(file)
                     rel = _rel(file, public)
-                    if rel is None:
-                        if _outside(file, _rel(includer, public), at, inside, troubles):
-                            outside.add(file)
-                        continue
+                    # by real path too: a symlink in the tree may lead out of it
+                    if rel is None or inside:
+                        if (real := _outside(file, _rel(includer, public), at, inside,
+                                             troubles)) is not None:
+                            outside.add(real)
+                            continue
+                        if rel is None:
+                            continue
                     top = next((t for f in stack if (t := _rel(f, public))), rel)
                     via.setdefault(rel, top)
                     reached.setdefault(rel, set()).add(top)
@@ -288,17 +293,17 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
 def _outside(file: str, includer: str | None, at: int, inside: tuple[str, ...],
-             troubles: Troubles) -> bool:
+             troubles: Troubles) -> str | None:
     """An include that reads a file outside the public headers is the includer's failure;
-    True when ``file`` is such a file."""
+    the file's real path when ``file`` is such a file."""
     if includer is None or file.startswith("<"):
-        return False  # xenabi's own -include files, cpp's built-ins
+        return None  # xenabi's own -include files, cpp's built-ins
     real = os.path.realpath(file)
     if any(real.startswith(d) for d in inside):
-        return False
+        return None
     troubles.setdefault(includer, (Status.FAILED, Coord(includer, at),
                                    f"#include reaches {real}, outside the public headers"))
-    return True
+    return real
 
 
 def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef],

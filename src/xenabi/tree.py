@@ -7,6 +7,7 @@ above the working directory, then the tree provisioned in the project's
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -70,19 +71,12 @@ class XenTree:
 
     @cached_property
     def irregular(self) -> dict[str, str]:
-        """The ``.h`` names that are not regular files (a FIFO would block a read), and
-        what each is."""
-        out = {}
-        for h in self._names:
-            try:
-                mode = (self.public / h).stat().st_mode
-            except OSError:
-                out[h] = "a dangling symlink"
-                continue
-            if not stat.S_ISREG(mode):
-                kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
-                out[h] = kind
-        return out
+        """The ``.h`` names that are never read, and why: what is not a regular file (a
+        FIFO would block a read), and a symlink that leads out of the public headers
+        (``evil.h -> /etc/hostname``: its content is not the tree's to show)."""
+        inside = os.path.realpath(self.public) + "/"
+        return {h: why for h in self._names
+                if (why := _not_read(self.public / h, inside)) is not None}
 
     @cached_property
     def _names(self) -> tuple[str, ...]:
@@ -124,6 +118,25 @@ class XenTree:
             raise UsageError(f"{self.finding_path('xen-compat.h')}: "
                              "no __XEN_LATEST_INTERFACE_VERSION__ definition")
         return int(m.group(1), 0)
+
+
+def _not_read(path: Path, inside: str) -> str | None:
+    """Why the file at ``path`` is not read as a header, or None when it is."""
+    real = os.path.realpath(path)
+    if not real.startswith(inside):
+        # judged by where it leads, never opened: it may be a device or a FIFO too
+        return f"a symlink to {real}, outside the public headers (not read)"
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        if not path.is_symlink():
+            return f"cannot be examined: {e.strerror} (not read)"
+        what = "loops" if e.errno == errno.ELOOP else "does not exist"
+        return f"a symlink to {os.readlink(path)}, which {what} (not read)"
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((k for test, k in _KINDS if test(mode)), "not a regular file")
+    return f"{kind}, not a regular file (not read)"
 
 
 def _classify(path: Path) -> XenTree | None:
