@@ -1,8 +1,9 @@
 """Render a check :class:`~xenabi.check.Report`: text lines, ``xenabi-findings/1`` JSON, SARIF.
 
 The text form is one line per finding, ``file:line: severity: message
-[rule]`` (what compilers print, so editors can jump to it), then what was
-waived and a one-line summary. The pytest plugin and the CLI both print
+[rule]`` (what compilers print, so editors can jump to it), then one short
+line per waived finding (:func:`waived_line`; the whole finding and the
+waiver's reason with ``show_waived``) and a one-line summary. The pytest plugin and the CLI both print
 findings through :func:`line`.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from xenabi import __version__
 from xenabi.check import Report
 from xenabi.model import Finding, Severity
+from xenabi.waivers import Waiver
 
 FINDINGS_SCHEMA = "xenabi-findings/1"
 
@@ -30,12 +32,28 @@ def where(f: Finding) -> str:
     return f"{' '.join(f.arches)} / {' '.join(f.views)}"
 
 
-def text_lines(report: Report, min_severity: Severity = Severity.INFO) -> Iterator[str]:
+def waived_line(f: Finding, w: Waiver | None = None) -> str:
+    """``waived [flags] PSR_DBG_MASK at xen/include/public/arch-arm.h:344
+    (xenabi/data/waivers.toml:11)``: what was waived and by which entry, without the
+    finding's severity (a known finding is not something to act on) or the reason."""
+    symbol = f" {f.symbols[0]}" if f.symbols else ""
+    place = f" at {f.file}:{f.line}" if f.file and f.line else (f" at {f.file}" if f.file else "")
+    by = f" ({w.file}:{w.line})" if w is not None else ""
+    return f"waived [{f.rule}]{symbol}{place}{by}"
+
+
+def waived_full(f: Finding, w: Waiver) -> str:
+    """The waived finding in full, the waiver's place, reason and evidence (``--show-waived``)."""
+    return f"waived: {line(f)} by {w.file}:{w.line}: {w.reason} ({w.evidence})"
+
+
+def text_lines(report: Report, min_severity: Severity = Severity.INFO,
+               show_waived: bool = False) -> Iterator[str]:
     for f in report.findings:
         if _RANK[f.severity] >= _RANK[min_severity]:
             yield f"{line(f)} ({where(f)})"
     for f, w in report.waived:
-        yield f"waived: {line(f)} by {w.file}:{w.line}: {w.reason}"
+        yield waived_full(f, w) if show_waived else waived_line(f, w)
     yield summary(report, min_severity)
 
 
@@ -102,15 +120,17 @@ def sarif_text(report: Report) -> str:
     return json.dumps(to_sarif(report), indent=2, sort_keys=True) + "\n"
 
 
-def text(report: Report, min_severity: Severity = Severity.INFO) -> str:
-    return "".join(s + "\n" for s in text_lines(report, min_severity))
+def text(report: Report, min_severity: Severity = Severity.INFO,
+         show_waived: bool = False) -> str:
+    return "".join(s + "\n" for s in text_lines(report, min_severity, show_waived))
 
 
-#: every output format by name: a renderer takes the report and the lowest severity the
-#: text form prints (the others carry everything). ``--format``'s choices are its keys;
-#: a format is one more entry (a renderer of a Report subclass checks what it is given).
-RENDERERS: dict[str, Callable[[Report, Severity], str]] = {
+#: every output format by name: a renderer takes the report, the lowest severity the
+#: text form prints and whether it prints waived findings in full (the others carry
+#: everything). ``--format``'s choices are its keys; a format is one more entry (a
+#: renderer of a Report subclass checks what it is given).
+RENDERERS: dict[str, Callable[[Report, Severity, bool], str]] = {
     "text": text,
-    "json": lambda report, _: json_text(report),
-    "sarif": lambda report, _: sarif_text(report),
+    "json": lambda report, _, __: json_text(report),
+    "sarif": lambda report, _, __: sarif_text(report),
 }

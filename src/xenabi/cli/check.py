@@ -42,6 +42,9 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--min-severity", default="error", choices=[s.value for s in Severity],
                    help="lowest severity the text format prints (default: error; "
                         "json and sarif carry everything)")
+    p.add_argument("--show-waived", action="store_true",
+                   help="print each waived finding in full with its waiver's reason and "
+                        "evidence (default: one short line each; json and sarif carry all)")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.set_defaults(execute=execute)
 
@@ -57,5 +60,6 @@ def execute(args: argparse.Namespace) -> int:
     result = run(tree, arches=args.arch, views=args.view, rules=args.rule,
                  waivers=choose_waivers(tree, args.waivers, args.no_waivers, args.xen_release),
                  use_cache=not args.no_cache)
-    emit(report.RENDERERS[args.format](result, Severity(args.min_severity)), args.output)
+    emit(report.RENDERERS[args.format](result, Severity(args.min_severity),
+                                     args.show_waived), args.output)
     return result.exit_status()

@@ -165,6 +165,8 @@ _CLASSES = ("breaking", "suspicious", "compatible")
 
 
 def text(result: HWalk, steps: list[HStep]) -> Iterator[str]:
+    from xenabi.report import waived_line
+
     for s in steps:
         v = s.verdict
         yield f"{s.commit.id[:12]} {s.commit.subject}"
@@ -173,7 +175,7 @@ def text(result: HWalk, steps: list[HStep]) -> Iterator[str]:
                 if change.get("class") == cls:
                     yield f"  {_change_line(change)}"
         for f in v.findings:
-            yield f"  {'waived: ' if f.waived else 'new: '}{f}"
+            yield f"  {waived_line(f) if f.waived else f'new: {f}'}"
         if not (v.changes or v.findings):
             yield "  no ABI change"
     for c, why in result.skipped:
