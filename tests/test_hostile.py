@@ -64,12 +64,16 @@ def test_a_tree_path_with_a_quote_and_a_backslash_reads_as_elsewhere(tmp_path, c
     assert got == expected
 
 
-@pytest.mark.parametrize("how", ["absolute", "relative"])
-def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree, tmp_path,
-                                                                           capsys, how):
-    outside = tmp_path / "outside.h"
-    outside.write_text("struct leaked { int a; };\n")
-    name = str(outside) if how == "absolute" else os.path.relpath(outside, public(tree) / "io")
+def _leaked(where: Path) -> Path:
+    """A header outside the tree, whose struct must never reach a snapshot."""
+    where.mkdir(exist_ok=True)
+    (leaked := where / "leaked.h").write_text("struct leaked { int a; };\n")
+    return leaked
+
+
+def _included_by_good_h(tree: Path, name: str, reaches: Path, capsys) -> dict:
+    """``#include "name"`` put at io/good.h:4: the header fails, naming the real path it
+    reaches, and nothing of that file is read."""
     good = public(tree) / "io/good.h"
     lines = good.read_text().splitlines()
     good.write_text("\n".join(lines[:3] + [f'#include "{name}"'] + lines[3:]) + "\n")
@@ -77,8 +81,17 @@ def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree,
     assert code == 0, err
     assert snap["headers"]["io/good.h"] == {
         "status": "failed",
-        "why": f"io/good.h:4: #include reaches {outside.resolve()}, outside the public headers"}
+        "why": f"io/good.h:4: #include reaches {reaches.resolve()}, outside the public headers"}
     assert "struct leaked" not in snap["records"]
+    return snap
+
+
+@pytest.mark.parametrize("how", ["absolute", "relative"])
+def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree, tmp_path,
+                                                                           capsys, how):
+    outside = _leaked(tmp_path)
+    name = str(outside) if how == "absolute" else os.path.relpath(outside, public(tree) / "io")
+    _included_by_good_h(tree, name, outside, capsys)
     code, errors = check(tree, capsys)
     assert code == 1 and any("io/good.h:4: error: io/good.h: #include reaches" in e
                             for e in errors), errors
@@ -87,9 +100,7 @@ def test_an_include_reaching_outside_the_public_headers_fails_its_includer(tree,
 @pytest.mark.parametrize("how", ["absolute", "relative"])
 def test_a_header_symlinked_outside_the_tree_is_a_failed_header_never_read(tree, tmp_path,
                                                                            capsys, how):
-    target = tmp_path / "elsewhere" / "leaked.h"
-    target.parent.mkdir()
-    target.write_text("struct leaked { int a; };\n")
+    target = _leaked(tmp_path / "elsewhere")
     evil = public(tree) / "io/evil.h"
     evil.symlink_to(target if how == "absolute" else os.path.relpath(target, evil.parent))
     code, snap, err = dump(tree, capsys)
@@ -113,19 +124,10 @@ def test_a_header_symlinked_outside_the_tree_is_a_failed_header_never_read(tree,
                          ids=["directory symlink", "symlink not named .h"])
 def test_an_include_through_a_symlink_leading_outside_fails_its_includer(tree, tmp_path, capsys,
                                                                          link, name):
-    target = tmp_path / "elsewhere" / "leaked.h"
-    target.parent.mkdir()
-    target.write_text("struct leaked { int a; };\n")
+    target = _leaked(tmp_path / "elsewhere")
     (public(tree) / link).symlink_to(target.parent if link == "io/ext" else target)
-    good = public(tree) / "io/good.h"
-    lines = good.read_text().splitlines()
-    good.write_text("\n".join(lines[:3] + [f'#include "{name}"'] + lines[3:]) + "\n")
-    code, snap, err = dump(tree, capsys)
-    assert code == 0, err
-    assert snap["headers"]["io/good.h"] == {
-        "status": "failed",
-        "why": f"io/good.h:4: #include reaches {target.resolve()}, outside the public headers"}
-    assert "struct leaked" not in snap["records"] and "struct mini_ring" not in snap["records"]
+    snap = _included_by_good_h(tree, name, target, capsys)
+    assert "struct mini_ring" not in snap["records"]
     assert not any(h.startswith(("io/ext", "io/leaked")) for h in snap["headers"]), snap["headers"]
 
 

@@ -558,9 +558,14 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
+def place(file: str | None, line: int | None) -> str:
+    """``file:line``, ``file`` or nothing: where a finding or change is."""
+    return f"{file}:{line}" if file and line else (file or "")
+
+
 def _place(file: str | None, line: int | None) -> str:
     """``file:line: ``, ``file: `` or nothing: how a finding or change line starts."""
-    return f"{file}:{line}: " if file and line else (f"{file}: " if file else "")
+    return f"{p}: " if (p := place(file, line)) else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from xenabi import __version__
 from xenabi.check import Report
-from xenabi.model import Finding, Severity
+from xenabi.model import Finding, Severity, place
 from xenabi.waivers import Waiver
 
 FINDINGS_SCHEMA = "xenabi-findings/1"
@@ -37,9 +37,9 @@ def waived_line(f: Finding, w: Waiver | None = None) -> str:
     (xenabi/data/waivers.toml:11)``: what was waived and by which entry, without the
     finding's severity (a known finding is not something to act on) or the reason."""
     symbol = f" {f.symbols[0]}" if f.symbols else ""
-    place = f" at {f.file}:{f.line}" if f.file and f.line else (f" at {f.file}" if f.file else "")
+    at = f" at {p}" if (p := place(f.file, f.line)) else ""
     by = f" ({w.file}:{w.line})" if w is not None else ""
-    return f"waived [{f.rule}]{symbol}{place}{by}"
+    return f"waived [{f.rule}]{symbol}{at}{by}"
 
 
 def waived_full(f: Finding, w: Waiver) -> str:
