@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.oracle.clang import Oracle, tree_oracle
+from tests.oracle.clang import Oracle, padding_bits, tree_oracle
+from xenabi.analysis.holes import holes
 from xenabi.model import RecordLayout, Snapshot, Status, spell
 from xenabi.targets import TARGETS, VIEWS, tree_arches
 from xenabi.tree import XenTree
@@ -246,3 +247,25 @@ def test_headers_match_clang(case: Case, oracle_counts: dict) -> None:
                         f"(xenabi) vs {case.oracle.interface_version:#x} (clang)")
     oracle_counts.setdefault((case.layout, case.arch, case.view), {})["headers"] = len(want)
     assert not problems, f"{len(problems)} disagreements with clang:\n" + "\n".join(problems)
+
+
+def test_holes_are_the_padding_clang_adds(case: Case) -> None:
+    """Every record's holes, counted in bits, are clang's ``-Wpadded`` padding of it: the
+    check of :mod:`xenabi.analysis.holes` (each alternative of a union padded on its own,
+    as clang pads it; a member of a named record type is that record's business, here
+    and in clang). Records with an array of unnamed records are left out: the holes take
+    an array whole, clang pads its element type."""
+    clang = padding_bits(case.oracle)
+    problems, left_out = [], 0
+    for key in sorted(case.oracle.records):
+        rec = case.snapshot.records[key]
+        if any("{...}[" in f.type for f in rec.fields):
+            left_out += 1
+            continue
+        ours = sum(h.size_bits for h in holes(rec))
+        theirs = clang.get(key, 0)
+        if ours != theirs:
+            problems.append(f"{case.where}: {key}: {ours} bits of padding (xenabi holes) vs "
+                            f"{theirs} (clang -Wpadded)")
+    assert not problems, (f"{len(problems)} of {len(case.oracle.records) - left_out} records:\n"
+                          + "\n".join(problems))

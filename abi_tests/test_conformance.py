@@ -20,18 +20,18 @@ from posixpath import normpath
 
 import pytest
 
-from tests.holeskit import reference_holes
 from xenabi import waivers
 from xenabi.check import default_waivers
 from xenabi.cli import main
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules import Context, compat, flags, refsize, unique, xlat
+from xenabi.analysis import flagfamilies, xlat
+from xenabi.analysis.context import Context
+from xenabi.analysis.headertext import header_text
+from xenabi.rules import compat, flags, refsize, unique
 from xenabi.rules import arch as arch_rule
 from xenabi.rules.doc_layout import check_header as doc_layout_header
 from xenabi.rules.doc_layout import tables
-from xenabi.rules.families import header_text
-from xenabi.rules.holes import holes
 from xenabi import run as run_mod
 from xenabi.run import snapshots
 from xenabi.targets import TARGETS
@@ -64,7 +64,7 @@ def _subjects(config: pytest.Config) -> Context | None:
 
 def _flag_params(ctx: Context) -> list[object]:
     return [pytest.param(a, v, f.id, id=f"{a}-{v}-{f.id}")
-            for a, v, s in ctx.each() for f in flags.flag_families(ctx, s)]
+            for a, v, s in ctx.each() for f in flagfamilies.flag_families(ctx, s)]
 
 
 def _unique_params(ctx: Context) -> list[object]:
@@ -162,9 +162,9 @@ def _where(tree: XenTree, arch_name: str, view: str) -> tuple[XenTree, str, str]
     return (tree, arch_name, view)
 
 
-def _flag_family(run: Context, arch_name: str, view: str, ident: str) -> flags.FlagFamily:
+def _flag_family(run: Context, arch_name: str, view: str, ident: str) -> flagfamilies.FlagFamily:
     snap = run.snapshots[arch_name, view]
-    return next(f for f in flags.flag_families(run, snap) if f.id == ident)
+    return next(f for f in flagfamilies.flag_families(run, snap) if f.id == ident)
 
 
 def _flag_test(check_name: str) -> Callable[..., None]:
@@ -251,20 +251,6 @@ def _table_of(tree: XenTree, header: str, line: int) -> int | None:
     text = header_text(tree, header)
     return next((t.line for t in tables(header, text.lines, text.kinds)
                  if t.line <= line <= t.end_line), None)
-
-
-def test_holes_are_the_bits_no_field_covers(xen_snapshots: Snaps) -> None:
-    """Every record's holes, on every target and view, as a plain bitmap finds them
-    (tests/holeskit.py): the check of the faster coverage walk in rules/holes.py."""
-    differ = [(arch, view, key) for (arch, view), snap in xen_snapshots.items()
-              for key, rec in snap.records.items()
-              if [(h.offset_bits, h.size_bits, h.tail) for h in holes(rec)]
-              != reference_holes(rec)]
-    assert not differ, f"{len(differ)} records' holes differ, first: {differ[0]}"
-
-
-# --------------------------------------------------------------------------
-# The shipped waivers: exactly what they list, and nothing else
 
 
 def _by_subject(findings: Iterable[Finding]) -> set[tuple[str, str, str]]:

@@ -28,7 +28,8 @@ from xenabi.docs.symbols import SymbolIndex
 from xenabi.errors import UsageError
 from xenabi.model import Severity, Snapshot
 from xenabi.rules.doc_coverage import coverage, coverage_findings
-from xenabi.rules.doc_refs import census, check_refs, tree_index
+from xenabi.analysis.symbols import tree_index
+from xenabi.rules.doc_refs import census, check_refs
 from xenabi.rules.doc_semantics import check_statements
 from xenabi.tree import XenTree, find_tree, open_tree
 from xenabi.waivers import Waiver

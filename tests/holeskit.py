@@ -1,10 +1,11 @@
-"""A plain reference for a record's holes, written from their meaning (rules/holes.py):
-the runs of the record's bits that no field covers, where a field counts if it is a
-leaf (no member of it is listed) or an array (its elements' members are listed for
-element 0 only, so the array stands for all of them), and nothing inside an array
-counts; a run ends where a field starts, even a field of no size (a flexible array
-member), since a hole is named by what it follows. A bitmap, one bit at a time: slow
-and obviously right."""
+"""A plain reference for the holes of a record without unions (xenabi/analysis/holes.py,
+where each alternative of a union is walked on its own; clang's -Wpadded checks those in
+abi_tests/test_clang_oracle.py): the runs of the record's bits that no field covers,
+where a field counts if it is a leaf (no member of it is listed) or an array (its
+elements' members are listed for element 0 only, so the array stands for all of them),
+and nothing inside an array counts; a run ends where a field starts, even a field of no
+size (a flexible array member), since a hole is named by what it follows. A bitmap, one
+bit at a time: slow and obviously right."""
 
 from __future__ import annotations
 

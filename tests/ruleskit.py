@@ -25,8 +25,8 @@ from xenabi.model import (
     Status,
     TypedefLayout,
 )
-from xenabi.rules import Context
-from xenabi.rules.families import analyse
+from xenabi.analysis.context import Context
+from xenabi.analysis.headertext import analyse
 from xenabi.tree import PUBLIC, XenTree
 
 XEN_COMPAT = "#define __XEN_LATEST_INTERFACE_VERSION__ 0x00040e00\n"

@@ -17,9 +17,10 @@ import pytest
 from xenabi.docs import read_documents
 from xenabi.docs.symbols import SymbolIndex, closest, declared_names
 from xenabi.model import Constant, Coord, FieldLayout, IntConstant, RecordLayout, Severity, Snapshot
-from xenabi.rules import Context
+from xenabi.analysis.context import Context
+from xenabi.analysis.symbols import context_index
 from xenabi.rules.doc_coverage import Gap, coverage, coverage_findings, documented_families
-from xenabi.rules.doc_refs import check_refs, context_index
+from xenabi.rules.doc_refs import check_refs
 from xenabi.rules.doc_semantics import check_statements
 from xenabi.tree import PUBLIC, XenTree
 

@@ -103,8 +103,6 @@ def test_the_package_has_no_import_cycle():
                            + " -> ".join(cycle))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 item 5: arch/compat/holes, flags/unique, "
-                   "families and xlat still share code rule to rule")
 def test_no_rule_module_imports_another():
     graph = import_graph()
     rules = {m for m in graph if m.startswith("xenabi.rules.")} - {"xenabi.rules.registry"}

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tests.ruleskit import context, fld, make_tree, rec, snapshot, td
 from xenabi.model import RecordLayout, Severity, Snapshot
-from xenabi.rules.arch import FixedWidth, check_arch, differences, unshared
+from xenabi.analysis.compare import differences
+from xenabi.rules.arch import FixedWidth, check_arch, unshared
 
 ALL = ("x86_32", "x86_64", "arm32", "arm64")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.ruleskit import context, fld, make_tree, rec, snapshot, td
 from xenabi.model import RecordLayout, Snapshot
 from xenabi.rules.compat import check_compat
-from xenabi.rules.xlat import parse
+from xenabi.analysis.xlat import parse
 
 PAIR = ("x86_32", "x86_64")
 

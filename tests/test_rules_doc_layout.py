@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.ruleskit import context, fld, make_tree, rec, snapshot
 from xenabi.model import RecordLayout
 from xenabi.rules.doc_layout import check_doc_layout, tables
-from xenabi.rules.families import analyse
+from xenabi.analysis.headertext import analyse
 
 HEADER = """\
 /*

@@ -8,8 +8,9 @@ import pytest
 
 from tests.ruleskit import constants_context, make_tree
 from xenabi.model import Finding
-from xenabi.rules.families import header_families
-from xenabi.rules.flags import check_flags, flag_families
+from xenabi.analysis.families import header_families
+from xenabi.analysis.flagfamilies import flag_families
+from xenabi.rules.flags import check_flags
 
 
 def run(tmp_path: Path, text: str, header: str = "xen.h") -> list[str]:

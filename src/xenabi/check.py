@@ -22,7 +22,8 @@ from xenabi import waivers as waivers_mod
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot, Status
 from xenabi.portgap import is_gap, port_gaps
-from xenabi.rules import REGISTRY, Context, run_rules
+from xenabi.analysis.context import Context
+from xenabi.rules import REGISTRY, run_rules
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver

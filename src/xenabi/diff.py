@@ -18,9 +18,10 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
+from xenabi.analysis.families import bit_span
+from xenabi.analysis.holes import holes
 from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
                           RecordLayout, Severity, Snapshot, Status, TypedefLayout)
-from xenabi.rules.families import bit_span
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -107,7 +108,7 @@ def _alias(c: IntConstant) -> bool:
 def _kin(name: str, h: IntConstant, base: Snapshot,
          family: frozenset[str] | None) -> list[tuple[str, IntConstant]]:
     """The constants BASE has of ``name``'s family: the same enum for an enumerator; else
-    HEAD's family of it (:mod:`xenabi.rules.families`, from the header text), or, when
+    HEAD's family of it (:mod:`xenabi.analysis.families`, from the header text), or, when
     HEAD has no text (a snapshot file), the macros of its header that share its name
     but its last word."""
     if h.enum is not None:
@@ -240,13 +241,11 @@ def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]
             yield Fact("field-type-changed", B, sym, f"{key}: field {f.name} changed type",
                        *at, f.canonical_type, n.canonical_type)
     quiet = not gone and not moved and b.size == h.size and b.align == h.align
-    covered = _cover(b) if quiet and came else set()
     for f in came:
         if f.name in {r.name for r in renamed.values()}:
             continue
         sym = f"{key}.{f.name}"
-        in_hole = quiet and not (covered & set(range(f.offset_bits,
-                                                     f.offset_bits + f.size_bits)))
+        in_hole = quiet and _in_padding(f, b)
         if in_hole and f.size_bits and _PAD.search(f.name):
             yield Fact("padding-made-explicit", C, sym,
                        f"{key}: implicit padding made explicit as {f.name}", *at,
@@ -264,15 +263,10 @@ def _record_change(key: str, b: RecordLayout, h: RecordLayout) -> Iterator[Fact]
                        None, _bits(f.offset_bits))
 
 
-def _cover(r: RecordLayout) -> set[int]:
-    """The bits of ``r`` its leaf fields take (a member that has members does not count)."""
-    names = {f.name for f in r.fields}
-    out: set[int] = set()
-    for f in r.fields:
-        if any(n.startswith(f.name + ".") or n.startswith(f.name + "[") for n in names):
-            continue
-        out.update(range(f.offset_bits, f.offset_bits + f.size_bits))
-    return out
+def _in_padding(f: FieldLayout, r: RecordLayout) -> bool:
+    """Does ``f`` lie wholly in bytes that were implicit padding of ``r``?"""
+    return any(h.offset_bits <= f.offset_bits and f.offset_bits + f.size_bits <= h.end_bits
+               for h in holes(r))
 
 
 def _bits(n: int, bitfield: bool = False) -> str:

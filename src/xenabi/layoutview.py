@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from xenabi.analysis.holes import holes
 from xenabi.errors import UsageError
-from xenabi.model import FieldLayout, RecordLayout, Snapshot
+from xenabi.model import RecordLayout, Snapshot
 
 _CELL = 11  #: width of one target's column pair
 
@@ -39,27 +40,10 @@ def _cell(offset: str, size: str) -> str:
     return f"{offset:>5} {size:>4}"
 
 
-def _expanded(fields: tuple[FieldLayout, ...]) -> set[str]:
-    """Designators whose members follow as ``name.sub``: their bytes are those members'."""
-    names = {f.name for f in fields}
-    return {n.rpartition(".")[0] for n in names if "." in n} & names
-
-
 def _holes(rec: RecordLayout) -> dict[str | None, tuple[int, int]]:
     """Padding per target: designator -> (offset, size in bits) of the hole before it;
     None -> the padding at the end."""
-    expanded = _expanded(rec.fields)
-    holes: dict[str | None, tuple[int, int]] = {}
-    reach = 0
-    for f in rec.fields:
-        if f.name in expanded:
-            continue
-        if f.offset_bits > reach:
-            holes[f.name] = (reach, f.offset_bits - reach)
-        reach = max(reach, f.offset_bits + f.size_bits)
-    if rec.size * 8 > reach:
-        holes[None] = (reach, rec.size * 8 - reach)
-    return holes
+    return {h.before: (h.offset_bits, h.size_bits) for h in holes(rec)}
 
 
 def _merged_order(layouts: Iterable[RecordLayout]) -> list[str]:

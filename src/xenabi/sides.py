@@ -155,8 +155,8 @@ def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
     """HEAD's constant families, by (arch, view) and member name, as the flags rule reads
     them from the header text (a family that starts its values over, a second set of
     flags over the same bits, is two families)."""
-    from xenabi.rules import Context
-    from xenabi.rules.families import header_families, split_restarts
+    from xenabi.analysis.context import Context
+    from xenabi.analysis.families import header_families, split_restarts
 
     ctx = Context(tree, snaps)
     out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}

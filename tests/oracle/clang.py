@@ -557,3 +557,32 @@ def _source_lines(filename: str) -> list[str]:
 def _source_line(filename: str, line: int) -> str:
     lines = _source_lines(filename)
     return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+_PADDED = re.compile(r"padding (?:struct|size of) '(?P<record>[^']+)' with (?P<n>\d+) "
+                     r"(?P<unit>bytes?|bits?) ")
+
+
+def padding_bits(oracle: Oracle) -> dict[str, int]:
+    """clang's ``-Wpadded`` of every record the oracle saw, in bits: the padding clang adds
+    to the record and to the unnamed records inside it (``struct evtchn_status::(unnamed
+    at ...)``), before a member or at the end. A named record inside another is its own."""
+    keys = sorted(oracle.records)
+    probes = "".join(f"char xenabi_padding_probe_{i}[sizeof({k})];\n" for i, k in enumerate(keys))
+    tu = parse(oracle.triple, oracle.source + probes, [*oracle.args, "-Wpadded"],
+               name=str(_standin_dir() / "oracle-main.c"))
+    if _errors(tu):
+        raise OracleError(f"{oracle.triple}: the layout probes do not compile: "
+                          f"{_errors(tu)[0].spelling}")
+    out: dict[str, int] = {}
+    for d in tu.diagnostics:
+        m = _PADDED.match(d.spelling)
+        if m is not None:
+            record = m["record"]
+            if "::" in record:  # "struct P::(unnamed at ...)": the kind is the inner one's
+                parent = record.partition(" ")[2].split("::")[0]
+                record = next((k for k in (f"struct {parent}", f"union {parent}")
+                               if k in oracle.records), parent)
+            bits = int(m["n"]) * (8 if m["unit"].startswith("byte") else 1)
+            out[record] = out.get(record, 0) + bits
+    return out

@@ -57,9 +57,11 @@ from functools import cache, lru_cache
 from importlib import resources
 from posixpath import normpath
 
+from xenabi.analysis import xlat
+from xenabi.analysis.compare import architectures_differ, differences, leaves, signature, versus
+from xenabi.analysis.context import Context
 from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules import xlat
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tomlfile import table_lines
 from xenabi.tree import XenTree
@@ -139,90 +141,8 @@ def _element_type(spelling: str) -> str:
     return _QUALIFIER.sub("", t).strip()
 
 
-def record_of(spelling: str, snap: Snapshot) -> str | None:
-    """The record key a field type names, through typedefs (``xen_mc_fetch_t``)."""
-    t = spelling.split("[")[0].strip()
-    for _ in range(16):
-        if t in snap.records:
-            return t
-        td = snap.typedefs.get(t)
-        if td is None:
-            return None
-        t = td.type.split("[")[0].strip()
-    return None
-
-
-def containers(rec: RecordLayout) -> frozenset[str]:
-    """Entries whose members are listed after them (``console`` of ``console.domU``)."""
-    names = [f.name for f in rec.fields]
-    return frozenset(n for n, after in zip(names, names[1:])
-                     if after.startswith(n) and after[len(n):len(n) + 1] in (".", "["))
-
-
-def leaves(rec: RecordLayout) -> tuple[FieldLayout, ...]:
-    """The entries that are not containers of other entries."""
-    skip = containers(rec)
-    return tuple(f for f in rec.fields if f.name not in skip) if skip else rec.fields
-
-
 # --------------------------------------------------------------------------
-# Comparing one record across targets
-
-
-def _at(bits: int) -> str:
-    return str(bits // 8) if bits % 8 == 0 else f"bit {bits}"
-
-
-def versus(by_arch: Mapping[str, object]) -> str:
-    """``4 (x86_32) vs 8 (x86_64, arm32, arm64)``, targets in table order."""
-    groups: dict[object, list[str]] = {}
-    for a in TARGETS:
-        if a in by_arch:
-            groups.setdefault(by_arch[a], []).append(a)
-    return " vs ".join(f"{'none' if v is None else v} ({', '.join(g)})"
-                       for v, g in groups.items())
-
-
-def differences(recs: Mapping[str, RecordLayout], limit: int = 4,
-                skip: frozenset[str] = frozenset()) -> list[str]:
-    """What differs between the layouts of one record on several targets, field by field
-    (leaving out the fields named in ``skip``)."""
-    names: list[str] = []
-    fields: dict[str, dict[str, FieldLayout]] = defaultdict(dict)
-    for arch, rec in recs.items():
-        for f in rec.fields:
-            if f.name in skip:
-                continue
-            if f.name not in fields:
-                names.append(f.name)
-            fields[f.name][arch] = f
-    out: list[str] = []
-    for name in names:
-        by = fields[name]
-        offs = {a: (_at(by[a].offset_bits) if a in by else None) for a in recs}
-        sizes = {a: (by[a].size_bits // 8 if a in by else None) for a in recs}
-        if len(set(offs.values())) > 1:
-            out.append(f"`{name}` offset {versus(offs)}")
-        elif len(set(sizes.values())) > 1:
-            out.append(f"`{name}` size {versus(sizes)}")
-    shown = out[:limit] + ([f"and {len(out) - limit} more fields"] if len(out) > limit else [])
-    sizes = {a: r.size for a, r in recs.items()}
-    if len(set(sizes.values())) > 1:
-        shown.append(f"size {versus(sizes)}")
-    return shown
-
-
-def signature(rec: RecordLayout, skip: frozenset[str] = frozenset()) -> tuple[object, ...]:
-    return (rec.size, tuple((f.name, f.offset_bits, f.size_bits) for f in rec.fields
-                            if f.name not in skip))
-
-
-def families_differ(recs: Mapping[str, RecordLayout]) -> set[str]:
-    """The architectures (``x86``, ``arm``) whose own targets disagree on the layout."""
-    sigs: dict[str, set[tuple[object, ...]]] = defaultdict(set)
-    for arch, rec in recs.items():
-        sigs[TARGETS[arch].arch_family].add(signature(rec))
-    return {fam for fam, s in sigs.items() if len(s) > 1}
+# Judging one record across targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +163,7 @@ class Known:
 def judge(key: str, recs: Mapping[str, RecordLayout], known: Known = Known()) -> Verdict | None:
     """The arch rule's verdict on one record over the targets where it is fixed-width."""
     if len({signature(r) for r in recs.values()}) > 1:
-        within = families_differ(recs)
+        within = architectures_differ(recs)
         what = "; ".join(differences(recs))
         if known.helper:
             return Verdict(Severity.INFO, f"{key} (a helper of the header's macros, not an "
@@ -376,13 +296,6 @@ def _finding(tree: XenTree, key: str, header: str, recs: Mapping[str, RecordLayo
                    line, (key,), arches, (view,))
 
 
-def by_view(ctx: Context) -> dict[str, list[tuple[str, Snapshot]]]:
-    out: dict[str, list[tuple[str, Snapshot]]] = defaultdict(list)
-    for arch, view, snap in ctx.each():
-        out[view].append((arch, snap))
-    return out
-
-
 def guest_keys(ctx: Context) -> frozenset[str] | None:
     guests = [s for _, v, s in ctx.each() if v == "guest"]
     return frozenset(k for s in guests for k in s.records) if guests else None
@@ -391,5 +304,5 @@ def guest_keys(ctx: Context) -> frozenset[str] | None:
 @rule(RULE, "records of fixed-width types have the same layout on every target")
 def check_arch(ctx: Context) -> Iterator[Finding]:
     guests = guest_keys(ctx)
-    for view, snaps in sorted(by_view(ctx).items()):
+    for view, snaps in sorted(ctx.by_view().items()):
         yield from check_view(ctx.tree, view, snaps, guests)

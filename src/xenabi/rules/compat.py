@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from posixpath import normpath
 
+from xenabi.analysis import xlat
+from xenabi.analysis.compare import differences, record_of, signature
+from xenabi.analysis.context import Context
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules import xlat
-from xenabi.rules.arch import by_view, differences, record_of, signature
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
 
 RULE = "compat"
@@ -82,7 +83,7 @@ def check_entry(tree: XenTree, entry: xlat.XlatEntry,
 @rule(RULE, "structs xlat.lst marks `?` have one layout on x86_32 and x86_64; `!` are listed",
       needs=("xlat",))
 def check_compat(ctx: Context) -> Iterator[Finding]:
-    views = {v: dict(snaps) for v, snaps in by_view(ctx).items()}
+    views = {v: dict(snaps) for v, snaps in ctx.by_view().items()}
     if not any(a in s for s in views.values() for a in PAIR):
         return
     for entry in xlat.entries(ctx.tree):

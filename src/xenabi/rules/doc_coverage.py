@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from xenabi.analysis.context import Context
+from xenabi.analysis.symbols import context_index
 from xenabi.docs import DocSet
 from xenabi.docs.refs import Kind, headers_named, refs
 from xenabi.docs.statements import Form, statements
 from xenabi.docs.symbols import SymbolIndex
 from xenabi.model import Finding, Severity
-from xenabi.rules.doc_refs import context_index
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
 
 

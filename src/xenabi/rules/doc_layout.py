@@ -27,9 +27,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from posixpath import normpath
 
+from xenabi.analysis.context import Context
+from xenabi.analysis.headertext import COMMENT, header_text, text_of
 from xenabi.model import Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules.families import COMMENT, header_text, text_of
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 

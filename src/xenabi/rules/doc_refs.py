@@ -3,8 +3,7 @@
 A code span is held to the headers when its shape makes it C (see
 :mod:`xenabi.docs.refs`) and it claims a family the headers define (see
 :mod:`xenabi.docs.symbols`); the names a recognised statement uses are left
-to doc-semantics, which says more about them. Also home of
-:func:`context_index`, the symbol index the three docs rules share.
+to doc-semantics, which says more about them.
 """
 
 from __future__ import annotations
@@ -17,21 +16,12 @@ from functools import partial
 from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import CHECKED, Kind, Ref, refs
 from xenabi.docs.statements import statements
-from xenabi.docs.symbols import SymbolIndex, closest, declared_names
-from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules.registry import Context, rule
+from xenabi.analysis.context import Context
+from xenabi.analysis.symbols import context_index
+from xenabi.docs.symbols import SymbolIndex, closest
+from xenabi.model import Finding, Severity
+from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
-
-def tree_index(tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot]) -> SymbolIndex:
-    """The symbol index of a tree's snapshots and header texts."""
-    texts = {h: tree.read(h) for h in tree.headers}
-    return SymbolIndex(snapshots, declared_names(texts), texts)
-
-
-def context_index(ctx: Context) -> SymbolIndex:
-    """:func:`tree_index` of a run, built once for the three docs rules."""
-    return ctx.memo("symbol index", partial(tree_index, ctx.tree, ctx.snapshots))
-
 
 @rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",
       needs=("docs",), whole=("target", "view"))

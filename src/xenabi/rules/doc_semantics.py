@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
+from xenabi.analysis.context import Context
+from xenabi.analysis.symbols import context_index
 from xenabi.docs import DocSet, Document
 from xenabi.docs.refs import headers_named
 from xenabi.docs.statements import Form, Statement, statements
 from xenabi.docs.symbols import SymbolIndex, Where, closest
 from xenabi.model import Finding, Severity
-from xenabi.rules.doc_refs import context_index
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
 
 

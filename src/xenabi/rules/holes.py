@@ -1,7 +1,8 @@
 """Rule ``holes``: implicit padding inside records, reported the way pahole shows it.
 
-A hole is a range of a record's bytes (or bits, between bitfields) that no
-field covers: between two fields, or after the last one (tail padding).
+A hole (:mod:`xenabi.analysis.holes`) is a range of a record's bytes (or
+bits, between bitfields) that no field covers: between two fields, or after
+the last one (tail padding), in each alternative of a union on its own.
 Each finding names the record, the field the hole follows, its size and
 the targets that have it.
 
@@ -17,67 +18,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from posixpath import normpath
 
-from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
-from xenabi.rules.arch import by_view, containers
-from xenabi.rules.registry import Context, rule
+from xenabi.analysis.context import Context
+from xenabi.analysis.holes import Hole, holes
+from xenabi.model import Finding, Severity, Snapshot
+from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 
 RULE = "holes"
 
 
-@dataclass(frozen=True, slots=True)
-class Hole:
-    after: str | None  #: the field the hole follows
-    offset_bits: int
-    size_bits: int
-    tail: bool  #: after the last field, up to the record's size
-
-    def describe(self, key: str) -> str:
-        size = (f"{self.size_bits // 8}-byte" if self.size_bits % 8 == 0
-                else f"{self.size_bits}-bit")
-        at = (f"offset {self.offset_bits // 8}" if self.offset_bits % 8 == 0
-              else f"bit {self.offset_bits}")
-        after = f"after `{self.after}`" if self.after else "at the start"
-        if self.tail:
-            return f"{key} has {size} tail padding {after} (at {at})"
-        return f"{key} has a {size} hole {after} (at {at})"
-
-
-def _coverage(rec: RecordLayout) -> list[FieldLayout]:
-    """The entries whose bits together make up the record (containers give way to members,
-    except arrays, whose members are listed for element 0 only)."""
-    inner = containers(rec)
-    if not inner:
-        return list(rec.fields)
-    types: dict[str, str] = {}
-    for f in rec.fields:
-        types.setdefault(f.name, f.type)
-    arrays = {n for n in inner if types[n].endswith("]")}
-    within = tuple(p for a in arrays for p in (a + "[", a + "."))  # an array's members
-    return [f for f in rec.fields if (f.name not in inner or f.name in arrays)
-            and not (within and f.name.startswith(within))]
-
-
-@lru_cache(maxsize=1 << 16)
-def holes(rec: RecordLayout) -> tuple[Hole, ...]:
-    """Every hole of a record, in offset order (the 8 snapshots share most records)."""
-    out: list[Hole] = []
-    cursor = 0
-    last: str | None = None
-    for f in sorted(_coverage(rec), key=lambda f: (f.offset_bits, -f.size_bits)):
-        if f.offset_bits > cursor:
-            out.append(Hole(last, cursor, f.offset_bits - cursor, False))
-        end = f.offset_bits + f.size_bits
-        if end >= cursor:
-            cursor, last = end, f.name
-    if rec.size * 8 > cursor and rec.fields:
-        out.append(Hole(last, cursor, rec.size * 8 - cursor, True))
-    return tuple(out)
+def describe(hole: Hole, key: str) -> str:
+    """``struct s has a 4-byte hole after `a` (at offset 4)``."""
+    size = (f"{hole.size_bits // 8}-byte" if hole.size_bits % 8 == 0
+            else f"{hole.size_bits}-bit")
+    at = (f"offset {hole.offset_bits // 8}" if hole.offset_bits % 8 == 0
+          else f"bit {hole.offset_bits}")
+    after = f"after `{hole.after}`" if hole.after else "at the start"
+    if hole.tail:
+        return f"{key} has {size} tail padding {after} (at {at})"
+    return f"{key} has a {size} hole {after} (at {at})"
 
 
 def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]]
@@ -92,7 +54,7 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]]
             have[decl].append(arch)
             lines[decl] = rec.line
             for h in holes(rec):
-                seen[decl][h.describe(key)].append(arch)
+                seen[decl][describe(h, key)].append(arch)
     for decl in sorted(seen):
         for message, arches in seen[decl].items():
             everywhere = len(arches) == len(have[decl])
@@ -105,5 +67,5 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]]
 
 @rule(RULE, "implicit padding inside records (pahole-style); target-dependent holes warn")
 def check_holes(ctx: Context) -> Iterator[Finding]:
-    for view, snaps in sorted(by_view(ctx).items()):
+    for view, snaps in sorted(ctx.by_view().items()):
         yield from check_view(ctx.tree, view, snaps)

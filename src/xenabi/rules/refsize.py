@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from xenabi.analysis.context import Context
 from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules.registry import Context, rule
+from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 

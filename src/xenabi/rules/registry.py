@@ -8,58 +8,17 @@ the bottom of :mod:`xenabi.rules`: that import list is the one place a rule is e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING
 
-from xenabi.model import Finding, Snapshot
+from xenabi.analysis.context import Context
+from xenabi.model import Finding
 from xenabi.targets import VIEWS, tree_arches
 from xenabi.tree import XenTree
 
 if TYPE_CHECKING:  # the docs package (and pandoc) load only when a docs rule runs
-    from xenabi.docs import DocSet, Reading
-
-T = TypeVar("T")
-_MISSING = object()
-
-
-class Context:
-    """What rules read: one tree, its snapshots by (arch, view), and lazily its docs.
-
-    It also holds the run's memo (:meth:`memo`): what several rules, or several
-    snapshots, share is computed once per run and dropped with the context.
-    """
-
-    def __init__(self, tree: XenTree, snapshots: Mapping[tuple[str, str], Snapshot],
-                 use_cache: bool = True, docs: Reading | None = None) -> None:
-        self.tree = tree
-        self.snapshots = snapshots
-        self.use_cache = use_cache  #: False reads the docs afresh (``--no-cache``)
-        self._docs = docs  #: the docs already being read (:func:`read_docs_early`)
-        self._memo: dict[Hashable, object] = {}
-
-    def each(self) -> Iterator[tuple[str, str, Snapshot]]:
-        """(arch, view, snapshot) in a stable order."""
-        for (name, view), snap in sorted(self.snapshots.items()):
-            yield name, view, snap
-
-    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()``, once per run for ``key``: work that rules, or snapshots, share
-        (the families of a header the 8 snapshots see alike, the docs rules' symbol index)."""
-        found = self._memo.get(key, _MISSING)  # one lookup: some keys are long to hash
-        if found is _MISSING:
-            found = self._memo[key] = compute()
-        return cast(T, found)
-
-    @cached_property
-    def docs(self) -> DocSet | None:
-        """The tree's pandoc documents, parsed once per run (None without docs/)."""
-        if self._docs is not None:
-            return self._docs.result()
-        from xenabi.docs import load_docs  # lazy: pandoc runs only when a docs rule asks
-
-        return load_docs(self.tree, cache=self.use_cache)
+    from xenabi.docs import Reading
 
 
 def read_docs_early(tree: XenTree, rules: Iterable[str], use_cache: bool = True

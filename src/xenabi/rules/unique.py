@@ -1,6 +1,6 @@
 """Rule ``unique``: the members of a numbering family have distinct values.
 
-A numbering family is a family (see :mod:`xenabi.rules.families`) that is
+A numbering family is a family (see :mod:`xenabi.analysis.families`) that is
 not a flag family and whose members are written as plain numbers:
 hypercall numbers (``__HYPERVISOR_*``), VIRQs, HVM params, ``XENFEAT_*``,
 ELF notes, the sub-operations of each hypercall (``EVTCHNOP_*``,
@@ -29,11 +29,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
-from xenabi.model import Finding, Severity, Snapshot
-from xenabi.rules.families import (
+from xenabi.analysis.context import Context
+from xenabi.analysis.families import (
     Family,
     HeaderFamilies,
-    HeaderText,
     Member,
     header_families,
     is_composite,
@@ -42,8 +41,10 @@ from xenabi.rules.families import (
     is_sentinel,
     split_restarts,
 )
-from xenabi.rules.flags import header_flag_families
-from xenabi.rules.registry import Context, rule
+from xenabi.analysis.flagfamilies import header_flag_families
+from xenabi.analysis.headertext import HeaderText
+from xenabi.model import Finding, Severity, Snapshot
+from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
 
 RULE = "unique"
