@@ -34,7 +34,7 @@ def context_index(ctx: Context) -> SymbolIndex:
 
 
 @rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",
-      needs=("docs",), whole=("target", "view"))
+      severities=(Severity.ERROR,), needs=("docs",), whole=("target", "view"))
 def doc_refs(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:
