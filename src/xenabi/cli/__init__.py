@@ -17,7 +17,7 @@ from xenabi import __version__, gcpause
 from xenabi.errors import XenAbiError, exit_on_signal
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
-SUBCOMMANDS = ("dump", "snapshot", "check", "diff", "check_patch", "history")
+SUBCOMMANDS = ("dump", "snapshot", "check", "rules", "diff", "check_patch", "history")
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
