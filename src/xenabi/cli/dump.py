@@ -32,7 +32,8 @@ def _interface_version(text: str) -> int:
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from xenabi.cli import add_tree_options
 
-    p = sub.add_parser("dump", help="print one target and view of a tree (xenabi-snapshot/1)")
+    p = sub.add_parser("dump", help="print one target and view of a tree (xenabi-snapshot/1), "
+                                    "or records side by side for several (--format text)")
     add_tree_options(p)
     p.add_argument("--arch", action="append", choices=list(TARGETS), metavar="ARCH",
                    help="the target: exactly one for json (several in one file: xenabi "

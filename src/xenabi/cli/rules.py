@@ -84,8 +84,8 @@ def _severities(e: Entry) -> str:
 def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from xenabi.tree import XEN_ROOT_HELP
 
-    p = sub.add_parser("rules", help="list the rules check runs, their severities and inputs, "
-                                     "and whether each runs on the tree")
+    p = sub.add_parser("rules", help="the rules check runs: what each checks, its severities "
+                                     "and inputs, whether it runs on the tree")
     p.add_argument("--xen-root", metavar="DIR", help=XEN_ROOT_HELP)
     p.add_argument("--format", default="text", choices=["text", "json"],
                    help=f"text (default) or json ({SCHEMA})")
