@@ -61,19 +61,19 @@ def entries(tree: XenTree) -> list[Entry]:
 def render_text(tree: XenTree, listed: list[Entry]) -> str:
     width = max(len(e.rule) for e in listed)
     sev_width = max(len(_severities(e)) for e in listed)
+
+    def block(e: Entry) -> list[str]:
+        runs = "" if e.kind == "run" else (
+            "runs" if e.why_not is None else f"does not run: {e.why_not}")
+        needs = [*e.needs, *([_WHOLE[e.whole]] if e.whole else [])]
+        return [f"{e.rule:<{width}}  {_severities(e):<{sev_width}}  {runs}".rstrip(),
+                f"    {e.summary}", *([f"    needs {'; '.join(needs)}"] if needs else [])]
+
     lines = [f"The rules of xenabi check on {tree.root} ({_KINDS[tree.kind]}); "
              "--rule RULE runs only those named:", ""]
-    for kind in ("rule", "run"):
-        if kind == "run":
-            lines += ["", "Every run also reports:", ""]
-        for e in (e for e in listed if e.kind == kind):
-            runs = "runs" if e.why_not is None else f"does not run: {e.why_not}"
-            lines.append(f"{e.rule:<{width}}  {_severities(e):<{sev_width}}  "
-                         f"{runs if kind == 'rule' else ''}".rstrip())
-            lines.append(f"    {e.summary}")
-            needs = [*(f"needs {n}" for n in e.needs), *([f"needs {_WHOLE[e.whole]}"] if e.whole else [])]
-            if needs:
-                lines.append(f"    {'; '.join(needs)}")
+    lines += [line for e in listed if e.kind == "rule" for line in block(e)]
+    lines += ["", "Every run also reports:", ""]
+    lines += [line for e in listed if e.kind == "run" for line in block(e)]
     return "\n".join(lines) + "\n"
 
 

@@ -89,7 +89,7 @@ INPUTS: Mapping[str, tuple[Callable[[XenTree], object], str]] = {
 @dataclass(frozen=True)
 class Rule:
     id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
-    summary: str  #: one line for ``xenabi rules`` and the README
+    summary: str  #: one line for ``xenabi rules`` and docs/rules.md
     fn: RuleFn
     #: what its findings can be, most severe first: declared with the rule, so that
     #: ``xenabi rules`` and docs/rules.md say it, and a test holds the rule to it
@@ -112,8 +112,8 @@ REGISTRY: dict[str, Rule] = {}
 def rule(rule_id: str, summary: str, *, severities: tuple[Severity, ...],
          needs: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
-    assert severities and list(severities) == sorted(set(severities), key=list(Severity).index), \
-        severities
+    order = list(Severity)  # each once, most severe first: as xenabi rules prints them
+    assert severities and list(severities) == sorted(set(severities), key=order.index), severities
     assert all(key in INPUTS for key in needs), needs
     assert set(whole) <= {"target", "view"}, whole
 
