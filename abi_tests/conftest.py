@@ -53,10 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _real_tree(path: Path, reason: str) -> XenTree:
-    """The real tree at ``path``: a failure in CI if missing, a skip elsewhere."""
-    from xenabi.tree import open_tree
+    """The real tree at ``path`` (a headers directory or a checkout): a failure in CI if
+    missing, a skip elsewhere."""
+    from xenabi.tree import PUBLIC, open_tree
 
-    if not (path / "xen.h").is_file():
+    if not any((where / "xen.h").is_file() for where in (path, path / PUBLIC)):
         if os.environ.get("CI"):
             pytest.fail(f"{reason} (CI must have it: see .ci/run)", pytrace=False)
         pytest.skip(reason)
@@ -68,6 +69,16 @@ def installed_tree() -> XenTree:
     """``/usr/include/xen`` (libxen-dev)."""
     return _real_tree(INSTALLED, f"{INSTALLED}: no installed Xen headers "
                                  "(Debian package libxen-dev)")
+
+
+@pytest.fixture(scope="session")
+def xen_417_tree() -> XenTree:
+    """``headers/xen-4.17`` (Debian 12's xen source package, from scripts/provision): the
+    default tree, whatever the tree under test is; docs/rules.md quotes its findings."""
+    from xenabi.tree import DEFAULT_TREE, project_headers_dir
+
+    path = (project_headers_dir() or Path("headers")) / DEFAULT_TREE
+    return _real_tree(path, f"{path}: not provisioned (scripts/provision)")
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from xenabi.model import (
     Coord,
     IntConstant,
     FieldLayout,
+    Finding,
     HeaderStatus,
     RecordLayout,
     Snapshot,
@@ -148,3 +149,18 @@ def constants_context(tree: XenTree, arches: Iterable[str] = ("x86_64",),
     consts = scan_all(tree)
     return context(tree, [snapshot(a, v, constants=consts, headers=tree.headers)
                           for a in arches for v in views])
+
+
+# -- severities
+
+
+def undeclared_severities(findings: Iterable[Finding]) -> list[str]:
+    """Each finding whose severity its rule does not declare (``severities=`` of a
+    registered rule, or a :data:`~xenabi.check.RUN_CHECKS` entry), as a line naming both."""
+    from xenabi.check import RUN_CHECKS
+    from xenabi.rules import REGISTRY
+
+    declared = {**{r.id: r.severities for r in REGISTRY.values()},
+                **{c.id: c.severities for c in RUN_CHECKS}}
+    return [f"{f.rule} declares {', '.join(s.value for s in declared.get(f.rule, ())) or 'nothing'}"
+            f" but reported: {f}" for f in findings if f.severity not in declared.get(f.rule, ())]

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.minitree import MINI
+from pathlib import Path
+
+from tests.minitree import MINI, copy_mini
 from tests.oracle.clang import tree_oracle
 from xenabi.cli import main
 from xenabi.errors import UsageError
 from xenabi.layoutview import assert_same_layout, layout_table, render
-from xenabi.model import Coord, FieldLayout, RecordLayout, Snapshot
+from xenabi.model import Coord, FieldLayout, RecordLayout, Snapshot, TypedefLayout
 from xenabi.targets import TARGETS, tree_arches
 from xenabi.tree import open_tree
 
@@ -88,6 +90,70 @@ def test_names_without_struct_are_found_and_unknown_ones_refused():
     assert layout_table(snaps, "s").startswith("struct s")
     with pytest.raises(UsageError, match="no record 'nope'"):
         layout_table(snaps, "nope")
+
+
+def test_a_typedef_name_finds_the_record_it_names():
+    snaps = _snapshots(x86_32=NARROW)
+    only = snaps["x86_32", "tools"]
+    snaps["x86_32", "tools"] = Snapshot("x86_32", "tools", 0, only.records, {}, {
+        "s_t": TypedefLayout("struct s", 12, 4, Coord("x.h", 9)),
+        "len_t": TypedefLayout("uint32_t", 4, 4, Coord("x.h", 10))}, {})
+    assert layout_table(snaps, "s_t").startswith("struct s  (x.h:3)")
+    with pytest.raises(UsageError, match="no record 'len_t'"):
+        layout_table(snaps, "len_t")  # a typedef, but of no record
+
+
+def test_an_unknown_record_gets_the_closest_name_or_none():
+    snaps = {("x86_32", "tools"): Snapshot("x86_32", "tools", 0,
+                                           {"struct shared_info": NARROW}, {}, {}, {})}
+    with pytest.raises(UsageError, match=r"^no record 'shared_inf' on any of x86_32 \(did "
+                                         r"you mean struct shared_info\?\)$"):
+        layout_table(snaps, "shared_inf")
+    with pytest.raises(UsageError, match=r"^no record 'unrelated' on any of x86_32$"):
+        layout_table(snaps, "unrelated")
+
+
+def _mini_with_typedef(tmp_path: Path) -> Path:
+    root = copy_mini(tmp_path / "tree")
+    xen_h = root / "xen/include/public/xen.h"
+    xen_h.write_text(xen_h.read_text().replace(
+        "typedef struct {", "typedef struct mini_info mini_info_t;\ntypedef struct {"))
+    return root
+
+
+def test_dump_record_takes_a_typedef_name(tmp_path, capsys):
+    root = _mini_with_typedef(tmp_path)
+    assert main(["dump", "--xen-root", str(root), "--format", "text", "--record",
+                 "mini_info_t"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].startswith("struct mini_info  (xen.h:14)")
+
+
+def test_dump_record_unknown_is_one_line_with_a_suggestion(tmp_path, capsys):
+    root = _mini_with_typedef(tmp_path)
+    assert main(["dump", "--xen-root", str(root), "--format", "text", "--record",
+                 "mini_info_tt"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("xenabi: error: no record 'mini_info_tt' on any of x86_32, x86_64, "
+                            "arm32, arm64 (did you mean mini_info_t?)\n")
+
+
+def test_dump_text_shows_each_arch_asked_for_in_the_order_given(capsys):
+    assert main(["dump", "--xen-root", str(MINI), "--format", "text", "--arch", "arm32",
+                 "--arch", "x86_32", "--arch", "arm32", "--record", "mini_info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "arm32, x86_32: tools view; offsets and sizes in bytes"
+    assert lines[3].split()[-2:] == ["arm32", "x86_32"]
+
+
+def test_dump_json_takes_one_arch_and_says_where_several_go(tmp_path, capsys):
+    out = tmp_path / "dump.json"
+    assert main(["dump", "--xen-root", str(MINI), "--arch", "arm32", "--arch", "x86_32",
+                 "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "xenabi: error: dump --format json takes one --arch, not 2: xenabi snapshot "
+        "--arch arm32 --arch x86_32 writes them to one file\n")
+    assert not out.exists()
 
 
 def test_dump_text_shows_clangs_offsets_for_every_target(capsys):

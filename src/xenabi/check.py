@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from xenabi import waivers as waivers_mod
 from xenabi.errors import UsageError
 from xenabi.model import Finding, Severity, Snapshot, Status
+from xenabi.portgap import RULE as PORT_GAP_RULE
 from xenabi.portgap import is_gap, port_gaps
 from xenabi.analysis.context import Context
 from xenabi.rules import REGISTRY, run_rules
@@ -35,6 +36,27 @@ HEADERS_RULE = "headers"
 
 #: a waiver file a tree may carry at its root
 TREE_WAIVERS = "xenabi-waivers.toml"
+
+
+@dataclass(frozen=True)
+class RunCheck:
+    """A kind of finding every run makes itself, beside the registered rules: it needs no
+    input of its own and cannot be left out with ``--rule``."""
+
+    id: str  #: the rule id its findings carry
+    summary: str  #: one line for ``xenabi rules``
+    severities: tuple[Severity, ...]  #: what its findings can be, most severe first
+
+
+RUN_CHECKS: tuple[RunCheck, ...] = (
+    RunCheck(HEADERS_RULE, "a public header that cannot be parsed or evaluated for a target "
+             "(no waiver hides it)", (Severity.ERROR,)),
+    RunCheck(PORT_GAP_RULE, "a header that does not compile for a young port (riscv64, ppc64) "
+             "where the established targets read it", (Severity.WARNING,)),
+    RunCheck(waivers_mod.RULE, "a waiver without reason or evidence, or one that matches no "
+             "finding (information on the list xenabi ships: fixed since)",
+             (Severity.ERROR, Severity.INFO)),
+)
 
 
 def _arch_order(arches: Iterable[str]) -> tuple[str, ...]:

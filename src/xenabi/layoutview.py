@@ -125,13 +125,39 @@ def render(name: str, layouts: Mapping[str, RecordLayout | None]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _typedef_records(snap: Snapshot) -> dict[str, str]:
+    """Typedef name -> the record key it names (``vcpu_info_t`` -> ``struct vcpu_info``;
+    a typedef of an anonymous record is itself the key)."""
+    return {name: t.canonical_type for name, t in snap.typedefs.items()
+            if t.canonical_type in snap.records}
+
+
 def record_key(snapshots: Iterable[Snapshot], name: str) -> str:
-    """The record key ``name`` means: itself, or ``struct NAME`` / ``union NAME``."""
+    """The record key ``name`` means: itself, ``struct NAME`` / ``union NAME``, or the
+    record a typedef of that name stands for (``vcpu_info_t``)."""
     snaps = list(snapshots)
     for key in (name, f"struct {name}", f"union {name}"):
         if any(key in s.records for s in snaps):
             return key
-    raise UsageError(f"no record '{name}' on any of {', '.join(s.arch for s in snaps)}")
+    for s in snaps:
+        if (named := _typedef_records(s).get(name)) is not None:
+            return named
+    raise UsageError(f"no record '{name}' on any of {', '.join(s.arch for s in snaps)}"
+                     + _suggestion(snaps, name))
+
+
+def _suggestion(snaps: list[Snapshot], name: str) -> str:
+    """`` (did you mean struct vcpu_info?)``, or nothing when no record's name is close."""
+    from xenabi.docs.symbols import closest  # the one "did you mean" matcher, on errors only
+
+    # a record by its tag or key, and by each typedef that names it
+    spelled: dict[str, str] = {}
+    for s in snaps:
+        spelled.update({key.partition(" ")[2] or key: key for key in s.records})
+        spelled.update({t: t for t in _typedef_records(s)})
+    bare = name.removeprefix("struct ").removeprefix("union ")
+    close = closest(bare, spelled)
+    return f" (did you mean {spelled[close]}?)" if close else ""
 
 
 def render_snapshots(snapshots: Mapping[str, Snapshot], names: Iterable[str] | None = None) -> str:

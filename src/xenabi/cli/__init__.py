@@ -17,7 +17,25 @@ from xenabi import __version__, gcpause
 from xenabi.errors import XenAbiError, exit_on_signal
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
-SUBCOMMANDS = ("dump", "snapshot", "check", "diff", "check_patch", "history")
+SUBCOMMANDS = ("check", "rules", "dump", "snapshot", "diff", "check_patch", "history")
+
+#: what ``xenabi --help`` says before the commands (the module docstring is for developers)
+DESCRIPTION = """\
+Check the binary interface of Xen's public headers (xen/include/public) and of the
+documents that describe them: every target the tree has (x86_32, x86_64, arm32, arm64;
+riscv64 and ppc64 since Xen 4.19) and both views (guest; tools, with __XEN_TOOLS__),
+computed without a cross compiler. check and rules look at one tree, dump and snapshot
+print its layouts, diff, check-patch and history judge a change to it."""
+
+EPILOG = """\
+The tree: --xen-root DIR (a checkout, a public headers directory or an installed
+include directory such as /usr/include/xen), else $XEN_ROOT, else a Xen checkout
+above the working directory, else the tree scripts/provision put in headers/.
+
+Exit codes: 0 clean; 1 an unwaived error, or a breaking or suspicious change;
+2 unusable input (one line naming the file, nothing written); 130 interrupted.
+
+xenabi COMMAND --help gives a command's options."""
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports it
@@ -50,9 +68,11 @@ def add_tree_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="xenabi", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(prog="xenabi", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"xenabi {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                title="commands", metavar="COMMAND")
     for name in SUBCOMMANDS:
         importlib.import_module(f"xenabi.cli.{name}").configure_parser(sub)
     return parser

@@ -301,7 +301,8 @@ def guest_keys(ctx: Context) -> frozenset[str] | None:
     return frozenset(k for s in guests for k in s.records) if guests else None
 
 
-@rule(RULE, "records of fixed-width types have the same layout on every target")
+@rule(RULE, "records of fixed-width types have the same layout on every target",
+      severities=(Severity.ERROR, Severity.WARNING, Severity.INFO))
 def check_arch(ctx: Context) -> Iterator[Finding]:
     guests = guest_keys(ctx)
     for view, snaps in sorted(ctx.by_view().items()):

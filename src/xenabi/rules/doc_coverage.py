@@ -93,7 +93,7 @@ def _family(index: SymbolIndex, name: str) -> Family | None:
 
 
 @rule("doc-coverage", "members of documented families that no doc mentions (information)",
-      needs=("docs",))
+      severities=(Severity.INFO,), needs=("docs",))
 def doc_coverage(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:

@@ -169,7 +169,8 @@ def _by_header(snap: Snapshot) -> dict[str, dict[str, RecordLayout]]:
     return out
 
 
-@rule(RULE, "offset tables drawn in header comments agree with the computed layouts")
+@rule(RULE, "offset tables drawn in header comments agree with the computed layouts",
+      severities=(Severity.ERROR, Severity.WARNING))
 def check_doc_layout(ctx: Context) -> Iterator[Finding]:
     snaps = list(ctx.each())
     candidates = _candidates(ctx, snaps)

@@ -24,7 +24,7 @@ from xenabi.rules.registry import rule
 from xenabi.tree import XenTree
 
 @rule("doc-refs", "identifiers and header paths that the pandoc docs name exist",
-      needs=("docs",), whole=("target", "view"))
+      severities=(Severity.ERROR,), needs=("docs",), whole=("target", "view"))
 def doc_refs(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:

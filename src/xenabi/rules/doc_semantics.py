@@ -23,7 +23,7 @@ from xenabi.tree import XenTree
 
 
 @rule("doc-semantics", "what a doc states about a symbol fits what the header defines",
-      needs=("docs",), whole=("target", "view"))
+      severities=(Severity.ERROR,), needs=("docs",), whole=("target", "view"))
 def doc_semantics(ctx: Context) -> Iterator[Finding]:
     docs: DocSet | None = ctx.docs
     if docs is None:

@@ -65,7 +65,8 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]]
                           tuple(a for a in TARGETS if a in arches), (view,))
 
 
-@rule(RULE, "implicit padding inside records (pahole-style); target-dependent holes warn")
+@rule(RULE, "implicit padding inside records (pahole-style); target-dependent holes warn",
+      severities=(Severity.WARNING, Severity.INFO))
 def check_holes(ctx: Context) -> Iterator[Finding]:
     for view, snaps in sorted(ctx.by_view().items()):
         yield from check_view(ctx.tree, view, snaps)

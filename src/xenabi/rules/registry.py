@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from xenabi.analysis.context import Context
-from xenabi.model import Finding
+from xenabi.model import Finding, Severity
 from xenabi.targets import VIEWS, tree_arches
 from xenabi.tree import XenTree
 
@@ -48,8 +48,11 @@ INPUTS: Mapping[str, tuple[Callable[[XenTree], object], str]] = {
 @dataclass(frozen=True)
 class Rule:
     id: str  #: the rule id findings carry: ``flags``, ``doc-refs``...
-    summary: str  #: one line for ``xenabi rules`` and the README
+    summary: str  #: one line for ``xenabi rules`` and docs/rules.md
     fn: RuleFn
+    #: what its findings can be, most severe first: declared with the rule, so that
+    #: ``xenabi rules`` and docs/rules.md say it, and a test holds the rule to it
+    severities: tuple[Severity, ...]
     needs: tuple[str, ...] = ()  #: keys of :data:`INPUTS` it reads (``docs``: pandoc runs)
     #: of ``target``, ``view``: it says what the headers do not define, which only every
     #: target (view) of the tree together can tell: a run narrowed there skips it
@@ -65,15 +68,17 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, summary: str, *, needs: tuple[str, ...] = (),
-         whole: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
+def rule(rule_id: str, summary: str, *, severities: tuple[Severity, ...],
+         needs: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
+    order = list(Severity)  # each once, most severe first: as xenabi rules prints them
+    assert severities and list(severities) == sorted(set(severities), key=order.index), severities
     assert all(key in INPUTS for key in needs), needs
     assert set(whole) <= {"target", "view"}, whole
 
     def register(fn: RuleFn) -> RuleFn:
         assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
-        REGISTRY[rule_id] = Rule(rule_id, summary, fn, needs, whole)
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, severities, needs, whole)
         return fn
 
     return register

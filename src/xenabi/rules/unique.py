@@ -125,7 +125,7 @@ def duplicates(num: Numbering, where: tuple[XenTree, str, str]) -> Iterator[Find
 
 
 @rule(RULE, "numbering families (hypercalls, VIRQs, HVM params, sub-ops, domain ids...) "
-            "have distinct values except declared aliases")
+            "have distinct values except declared aliases", severities=(Severity.ERROR,))
 def check_unique(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
         for num in numberings(ctx, snap):
