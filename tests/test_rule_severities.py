@@ -1,6 +1,6 @@
 """Every rule reports only the severities it declares (``severities=`` at registration,
 and :data:`xenabi.check.RUN_CHECKS` for what a run reports itself), here on a fixture
-tree made to trip most rules; abi_tests/test_rule_severities.py does the same on the
+tree made to trip most rules; abi_tests/test_declared_severities.py does the same on the
 real trees."""
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Every rule reports only the severities it declares, on the real trees: the tree
 under test, the installed 4.17.7 layout and 4.20 (riscv64 and ppc64, whose port gaps
-are warnings). tests/test_rule_severities.py does the same on a fixture tree."""
+are warnings). tests/test_rule_severities.py does the same on a fixture tree (a test
+module's name must differ from every other's in tests/ and abi_tests/: pytest imports
+them by base name)."""
 
 from __future__ import annotations
 
