@@ -43,6 +43,8 @@ class Target:
     sibling_headers: tuple[str, ...] = ()
     #: a port whose headers Xen's own build never compiles: what fails is a port gap
     young: bool = False
+    #: how docs/misra/C-language-toolchain.rst names the architecture(s) of this target
+    toolchain_names: tuple[str, ...] = ()
 
     @property
     def pointer(self) -> ScalarLayout:
@@ -92,34 +94,39 @@ TARGETS: Mapping[str, Target] = MappingProxyType({t.name: t for t in (
            _predefines(4, __i386__="1", __i386="1"),
            _scalars(long=4, llong_align=4, double_align=4, ldouble=(12, 4), pointer=4),
            char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_64.h",)),
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_64.h",),
+           toolchain_names=("x86_32",)),
     Target("x86_64", "x86_64-linux-gnu", "x86", _X86,
            _predefines(8, __x86_64__="1", __x86_64="1", __amd64__="1", __amd64="1"),
            _LP64, char_signed=True, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_32.h",)),
+           unnamed_bitfield_aligns_record=False, sibling_headers=("arch-x86/xen-x86_32.h",),
+           toolchain_names=("x86_64",)),
     Target("arm32", "arm-linux-gnueabihf", "arm", _ARM,
            _predefines(4, __arm__="1", __ARM_EABI__="1", __ARMEL__="1", __ARM_ARCH="7",
                        __ARM_PCS_VFP="1", __CHAR_UNSIGNED__="1"),
            _scalars(long=4, llong_align=8, double_align=8, ldouble=(8, 8), pointer=4),
            char_signed=False, zero_width_bitfield_aligns_record=True,
-           unnamed_bitfield_aligns_record=True),
+           unnamed_bitfield_aligns_record=True,
+           toolchain_names=("ARMv8-A AArch32", "ARMv8-R AArch32", "ARMv7-A")),
     Target("arm64", "aarch64-linux-gnu", "arm", _ARM,
            _predefines(8, __aarch64__="1", __AARCH64EL__="1", __CHAR_UNSIGNED__="1"),
            _LP64, char_signed=False, zero_width_bitfield_aligns_record=True,
-           unnamed_bitfield_aligns_record=True),
+           unnamed_bitfield_aligns_record=True, toolchain_names=("ARMv8-A AArch64",)),
     # RISC-V and 64-bit little-endian PowerPC (ELFv2): LP64, unsigned char, 16-byte
     # long double, SysV bitfields
     Target("riscv64", "riscv64-linux-gnu", "riscv", ("arch-riscv.h",),
            _predefines(8, __riscv="1", __riscv_xlen="64", __LITTLE_ENDIAN__="1",
                        __CHAR_UNSIGNED__="1"),
            _LP64, char_signed=False, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, marker="arch-riscv.h", young=True),
+           unnamed_bitfield_aligns_record=False, marker="arch-riscv.h", young=True,
+           toolchain_names=("RV64",)),
     Target("ppc64", "powerpc64le-linux-gnu", "ppc", ("arch-ppc.h",),
            _predefines(8, __powerpc64__="1", __powerpc__="1", __PPC64__="1", __PPC__="1",
                        _ARCH_PPC="1", _ARCH_PPC64="1", _CALL_ELF="2", __LITTLE_ENDIAN__="1",
                        __CHAR_UNSIGNED__="1"),
            _LP64, char_signed=False, zero_width_bitfield_aligns_record=False,
-           unnamed_bitfield_aligns_record=False, marker="arch-ppc.h", young=True),
+           unnamed_bitfield_aligns_record=False, marker="arch-ppc.h", young=True,
+           toolchain_names=("PPC64",)),
 )})
 
 VIEWS: tuple[str, ...] = ("tools", "guest")

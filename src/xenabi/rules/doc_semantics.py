@@ -5,6 +5,11 @@ judges each against the snapshots. A statement whose subject claims no
 family of the headers (``#define PKEY_ALGO_DSA 0``, a module-signing
 constant) or whose structure words name no record (``set `X` in motion``)
 says nothing about the ABI and is passed over.
+
+The table of type sizes and alignments in docs/misra/C-language-toolchain.rst
+(:mod:`xenabi.docs.toolchain`, from Xen 4.19 on) is held to the targets'
+data models (:data:`xenabi.targets.TARGETS`): a row that disagrees with the
+model xenabi lays out records with is an error, whichever of the two is wrong.
 """
 
 from __future__ import annotations
@@ -13,22 +18,47 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from xenabi.analysis.context import Context
 from xenabi.analysis.symbols import context_index
-from xenabi.docs import DocSet, Document
+from xenabi.docs import DocSet, Document, toolchain
 from xenabi.docs.refs import headers_named
 from xenabi.docs.statements import Form, Statement, statements
 from xenabi.docs.symbols import SymbolIndex, Where, closest
 from xenabi.model import Finding, Severity
 from xenabi.rules.registry import rule
+from xenabi.targets import TARGETS, VIEWS, tree_arches
 from xenabi.tree import XenTree
 
 
 @rule("doc-semantics", "what a doc states about a symbol fits what the header defines",
       severities=(Severity.ERROR,), needs=("docs",), whole=("target", "view"))
 def doc_semantics(ctx: Context) -> Iterator[Finding]:
+    yield from check_toolchain(ctx.tree)
     docs: DocSet | None = ctx.docs
     if docs is None:
         return
     yield from check_statements(context_index(ctx), ctx.tree, docs)
+
+
+def check_toolchain(tree: XenTree) -> Iterator[Finding]:
+    """A finding for each size or alignment the toolchain table gives a target of the tree
+    that its data model does not have."""
+    by_name = {n: t for t in TARGETS.values() for n in t.toolchain_names}
+    have = tree_arches(tree.headers)
+    for row in toolchain.read(tree):
+        for name in row.arches:
+            target = by_name.get(name)
+            if target is None or target.name not in have or row.type not in target.scalars:
+                continue
+            model = target.scalars[row.type]
+            for said, is_, words in (
+                    (row.size_bits, model.size * 8, ("to be {} bits", "makes it {}")),
+                    (row.align_bits, model.align * 8, ("to be aligned to {} bits",
+                                                       "aligns it to {}"))):
+                if said != is_:
+                    yield Finding(
+                        "doc-semantics", Severity.ERROR,
+                        f"{row.type} is said {words[0].format(said)} on {name}, but xenabi's "
+                        f"{target.name} target {words[1].format(is_)} (src/xenabi/targets.py)",
+                        toolchain.PATH, row.line, (row.type,), (target.name,), VIEWS)
 
 
 def check_statements(index: SymbolIndex, tree: XenTree, docs: DocSet) -> Iterator[Finding]:
