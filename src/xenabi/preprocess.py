@@ -21,7 +21,6 @@ import re
 import resource
 import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xenabi import lifetime
 from xenabi.errors import UsageError
 from xenabi.model import Coord, HeaderStatus, MacroDef, Status
 from xenabi.targets import TARGETS, Target
@@ -134,8 +134,7 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
     (work / "in.c").write_text(source)
     with open(work / "in.c", "rb") as src, open(work / "err", "w+b") as err:
         try:
-            proc = subprocess.Popen(cmd, stdin=src, stdout=subprocess.PIPE, stderr=err,
-                                    start_new_session=True)
+            proc = lifetime.spawn(cmd, stdin=src, stdout=subprocess.PIPE, stderr=err)
         except FileNotFoundError:
             raise UsageError("cpp not found: xenabi needs the host C preprocessor "
                              "(gcc's cpp)") from None
@@ -164,9 +163,10 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
                     break
         finally:
             if proc.poll() is None or trouble:
-                _kill_group(proc)
+                lifetime.kill(proc)
             proc.stdout.close()
             proc.wait()
+            lifetime.reaped(proc)
         err.seek(0)
         errors = err.read()
         if proc.returncode and not trouble and b" error: " not in errors:
@@ -174,13 +174,6 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
             trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
         errors += trouble
     return b"".join(chunks).decode("utf-8", "replace"), errors.decode("utf-8", "replace")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _unescape(path: str) -> str:
