@@ -210,17 +210,39 @@ def test_an_exponential_macro_used_as_an_array_size_fails_naming_it(tree, capsys
     assert snap["headers"]["io/good.h"]["status"] == "parsed"
 
 
+def test_an_exponential_macro_fails_before_cpp_runs_wherever_it_is_used(tree, capsys,
+                                                                      monkeypatch):
+    # E21: 2^23 - 3 tokens, about 50 s of cpp before its output bound; read from the
+    # sources instead, so cpp runs once, without the headers that use it
+    runs = []
+    real = preprocess._run_cpp
+    monkeypatch.setattr(preprocess, "_run_cpp", lambda *a: runs.append(a[1]) or real(*a))
+    exponential = EXPONENTIAL + "#define E20 (E19+E19)\n#define E21 (E20+E20)\n"
+    (public(tree) / "io/exp.h").write_text(exponential)  # defined here, used elsewhere
+    (public(tree) / "io/use.h").write_text('#include "exp.h"\n\nstruct big { char buf[E21]; };\n')
+    (public(tree) / "io/top.h").write_text('#include "use.h"\n')
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    why = "io/use.h:3: macro E21 expands past 20000 tokens"
+    assert snap["headers"]["io/use.h"] == {"status": "failed", "why": why}
+    assert snap["headers"]["io/top.h"] == {"status": "failed", "why": f"includes io/use.h: {why}"}
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    assert len(runs) == 1 and "use.h" not in runs[0] and "top.h" not in runs[0]
+    # where it is only defined, no cpp line expands it; its constants are bounded by cexpr
+    assert snap["headers"]["io/exp.h"]["status"] == "failed"
+
+
 def test_cpp_past_the_output_bound_is_killed_with_its_children(tree, capsys, monkeypatch):
+    # function-like macros are not measured before cpp runs: cpp's bounds catch them
     mark = f"XENABI_TEST_{uuid.uuid4().hex}"
     monkeypatch.setenv(mark, "1")
     monkeypatch.setattr(preprocess, "OUTPUT_LIMIT", 1 << 16)
-    (public(tree) / "io/exp.h").write_text(
-        EXPONENTIAL.replace("20", "40") + "".join(
-            f"#define E{i} (E{i-1}+E{i-1})\n" for i in range(20, 40)) + "char big[E39];\n")
+    (public(tree) / "io/exp.h").write_text("#define F0(x) x\n" + "".join(
+        f"#define F{i}(x) (F{i-1}(x)+F{i-1}(x))\n" for i in range(1, 40)) + "char big[F39(1)];\n")
     code, snap, err = dump(tree, capsys)
     assert code == 0, err
     assert snap["headers"]["io/exp.h"] == {
-        "status": "failed", "why": "io/exp.h:41: macro E39 expands past 20000 tokens"}
+        "status": "failed", "why": "io/exp.h:41: the line expands past 20000 tokens"}
     assert "<xenabi>" not in snap["headers"]
     assert marked(mark) == []  # neither the driver nor its cc1
 
