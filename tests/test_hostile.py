@@ -316,12 +316,13 @@ def test_sigterm_at_every_point_of_a_run_leaves_no_process_and_no_temporary(tmp_
     counting = _job(["tests.sigpoints", "0", *check], tmp, mark)
     _, err = counting.communicate(timeout=120)
     assert counting.returncode == 0, err
-    # in xenabi itself, 7 at least: the run's directory, pandoc's and pandoc, the workers'
-    # directory and the worker, the directory and cpp of the view computed here (the
-    # worker's own points, its result's among them, take the numbers after its fork)
-    points = int(err.split()[-1])
-    assert points >= 7, err
-    for k in range(1, points + 1):
+    passed = [line.split() for line in err.decode().splitlines()]
+    # xenabi's own: the run's directory, pandoc's and pandoc, the workers' directory and
+    # the worker, the directory and cpp of the view computed here; the worker's: its
+    # view's directory and cpp, its result's rename
+    main, worker = (max(int(n) for who, n in passed if who == w) for w in ("main", "worker"))
+    assert (main, worker) >= (7, 3), err
+    for k in [*range(1, main + 1), *range(-1, -worker - 1, -1)]:
         job = _job(["tests.sigpoints", str(k), *check], tmp, mark)
         _, err = job.communicate(timeout=120)  # returns: no worker holds the pipes
         assert (k, job.returncode, err) == (k, 128 + signal.SIGTERM, b"")
