@@ -63,6 +63,10 @@ def test_a_tree_path_with_a_quote_and_a_backslash_reads_as_elsewhere(tmp_path, c
     assert code == 0, err
     assert "struct mini_ring" in got["records"] and got["constants"]["MINI_MASK"]["value"] == 0xFF00
     assert got == expected
+    (public(odd) / "io/good.h").write_text("int broken = ;\n")  # one error, the same
+    (public(plain) / "io/good.h").write_text("int broken = ;\n")
+    code, errors = check(odd, capsys)
+    assert (code, errors) == check(plain, capsys) and code == 1 and errors, errors
 
 
 def _leaked(where: Path) -> Path:
@@ -245,6 +249,26 @@ def test_cpp_past_the_output_bound_is_killed_with_its_children(tree, capsys, mon
         "status": "failed", "why": "io/exp.h:41: the line expands past 20000 tokens"}
     assert "<xenabi>" not in snap["headers"]
     assert marked(mark) == []  # neither the driver nor its cc1
+
+
+def test_cpp_past_its_time_is_killed_with_its_children(tree, capsys, monkeypatch):
+    # 2^27 tokens: minutes of cpp, stopped at CPP_TIMEOUT (the output bound set aside)
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(mark, "1")
+    monkeypatch.setattr(preprocess, "OUTPUT_LIMIT", 1 << 40)
+    monkeypatch.setattr(preprocess, "CPP_TIMEOUT", 1)
+    errors = []
+    real = preprocess._run_cpp
+    monkeypatch.setattr(preprocess, "_run_cpp", lambda *a: errors.append(out := real(*a)) or out)
+    (public(tree) / "io/exp.h").write_text("#define F0(x) x\n" + "".join(
+        f"#define F{i}(x) (F{i-1}(x)+F{i-1}(x))\n" for i in range(1, 28)) + "char big[F27(1)];\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/exp.h"]["status"] == "failed"
+    assert snap["headers"]["io/exp.h"]["why"].startswith("io/exp.h:29: "), snap["headers"]
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    assert any("cpp ran past 1 s" in err for _, err in errors), errors  # the time, no other bound
+    assert marked(mark) == []  # killed, with its cc1
 
 
 # -- tracebacks
