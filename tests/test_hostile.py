@@ -309,14 +309,29 @@ def test_pandoc_interrupted_alone_is_an_interrupt_and_leaves_nothing():
     assert not Path(f"/proc/{pid}").exists()
 
 
+def test_check_whose_pandoc_alone_is_interrupted_exits_130_with_one_line(tmp_path):
+    tree = copy_mini(tmp_path / "tree")
+    (tree / "docs/misc").mkdir(parents=True)
+    (tree / "docs/misc/mini.pandoc").write_text("# Mini\n")
+    (pandoc := tmp_path / "pandoc").write_text("#!/bin/sh\nkill -INT $$\n")  # as Ctrl-C would
+    pandoc.chmod(0o755)
+    (tmp := tmp_path / "tmp").mkdir()
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    job = _job(["xenabi", "check", "--no-cache", "--xen-root", str(tree)], tmp, mark,
+               XENABI_PANDOC=str(pandoc))
+    _, err = job.communicate(timeout=120)
+    assert (job.returncode, err) == (130, b"xenabi: interrupted\n")
+    assert _left_nothing(tmp, mark)
+
+
 def _real_tree() -> Path:
     return find_tree(None).root
 
 
-def _job(args: list[str], tmp: Path, mark: str) -> subprocess.Popen[bytes]:
+def _job(args: list[str], tmp: Path, mark: str, **env: str) -> subprocess.Popen[bytes]:
     """``python -m ARGS`` in a session of its own (a shell's job), its temporaries in ``tmp``."""
     env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{ROOT}", TMPDIR=str(tmp),
-               XDG_CACHE_HOME=str(tmp.parent / "cache"), **{mark: "1"})
+               XDG_CACHE_HOME=str(tmp.parent / "cache"), **{mark: "1"}, **env)
     return subprocess.Popen([sys.executable, "-m", *args], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
