@@ -86,7 +86,7 @@ def run_directory() -> Iterator[Path]:
             tempfile.tempdir = str(folder)
         yield folder
     finally:
-        with held():  # a second signal does not cut the cleanup short
+        with held():  # a signal that comes now waits for the cleanup to end
             end_children()
             tempfile.tempdir = before
             if folder is not None:
