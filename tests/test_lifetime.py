@@ -61,3 +61,12 @@ def test_a_child_starts_with_sigint_and_sigterm_unblocked():
     lifetime.reaped(proc)
     blocked = int(out.split()[1], 16)
     assert not blocked & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1)), out
+
+
+def test_no_place_for_temporaries_is_one_line_before_any_work(tmp_path, monkeypatch, capsys):
+    from xenabi.cli import main
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert main(["check", "--xen-root", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"xenabi: error: cannot make a temporary directory in "
+                                       f"{tmp_path / 'missing'}: No such file or directory\n")

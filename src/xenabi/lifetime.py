@@ -82,7 +82,7 @@ def run_directory() -> Iterator[Path]:
     folder = None
     try:  # entered before the directory is made: a signal held past it lands inside
         with held():
-            folder = Path(tempfile.mkdtemp(prefix="xenabi-run-"))
+            folder = Path(_mkdtemp())
             tempfile.tempdir = str(folder)
         yield folder
     finally:
@@ -91,6 +91,14 @@ def run_directory() -> Iterator[Path]:
             tempfile.tempdir = before
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mkdtemp() -> str:
+    try:
+        return tempfile.mkdtemp(prefix="xenabi-run-")
+    except OSError as e:  # before any work: as unusable as a missing tree
+        raise XenAbiError(f"cannot make a temporary directory in {tempfile.gettempdir()}: "
+                          f"{e.strerror or e}") from None
 
 
 def spawn(cmd: list[str], **options: Any) -> subprocess.Popen[bytes]:
