@@ -22,7 +22,8 @@ from xenabi import preprocess
 from xenabi.cli import main
 from xenabi.tree import find_tree
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 
 
 def check(tree: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
@@ -62,6 +63,10 @@ def test_a_tree_path_with_a_quote_and_a_backslash_reads_as_elsewhere(tmp_path, c
     assert code == 0, err
     assert "struct mini_ring" in got["records"] and got["constants"]["MINI_MASK"]["value"] == 0xFF00
     assert got == expected
+    (public(odd) / "io/good.h").write_text("int broken = ;\n")  # one error, the same
+    (public(plain) / "io/good.h").write_text("int broken = ;\n")
+    code, errors = check(odd, capsys)
+    assert (code, errors) == check(plain, capsys) and code == 1 and errors, errors
 
 
 def _leaked(where: Path) -> Path:
@@ -209,19 +214,61 @@ def test_an_exponential_macro_used_as_an_array_size_fails_naming_it(tree, capsys
     assert snap["headers"]["io/good.h"]["status"] == "parsed"
 
 
+def test_an_exponential_macro_fails_before_cpp_runs_wherever_it_is_used(tree, capsys,
+                                                                      monkeypatch):
+    # E21: 2^23 - 3 tokens, about 50 s of cpp before its output bound; read from the
+    # sources instead, so cpp runs once, without the headers that use it
+    runs = []
+    real = preprocess._run_cpp
+    monkeypatch.setattr(preprocess, "_run_cpp", lambda *a: runs.append(a[1]) or real(*a))
+    exponential = EXPONENTIAL + "#define E20 (E19+E19)\n#define E21 (E20+E20)\n"
+    (public(tree) / "io/exp.h").write_text(exponential)  # defined here, used elsewhere
+    (public(tree) / "io/use.h").write_text('#include "exp.h"\n\nstruct big { char buf[E21]; };\n')
+    (public(tree) / "io/top.h").write_text('#include "use.h"\n')
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    why = "io/use.h:3: macro E21 expands past 20000 tokens"
+    assert snap["headers"]["io/use.h"] == {"status": "failed", "why": why}
+    assert snap["headers"]["io/top.h"] == {"status": "failed", "why": f"includes io/use.h: {why}"}
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    assert len(runs) == 1 and "use.h" not in runs[0] and "top.h" not in runs[0]
+    # where it is only defined, no cpp line expands it; its constants are bounded by cexpr
+    assert snap["headers"]["io/exp.h"]["status"] == "failed"
+
+
 def test_cpp_past_the_output_bound_is_killed_with_its_children(tree, capsys, monkeypatch):
+    # function-like macros are not measured before cpp runs: cpp's bounds catch them
     mark = f"XENABI_TEST_{uuid.uuid4().hex}"
     monkeypatch.setenv(mark, "1")
     monkeypatch.setattr(preprocess, "OUTPUT_LIMIT", 1 << 16)
-    (public(tree) / "io/exp.h").write_text(
-        EXPONENTIAL.replace("20", "40") + "".join(
-            f"#define E{i} (E{i-1}+E{i-1})\n" for i in range(20, 40)) + "char big[E39];\n")
+    (public(tree) / "io/exp.h").write_text("#define F0(x) x\n" + "".join(
+        f"#define F{i}(x) (F{i-1}(x)+F{i-1}(x))\n" for i in range(1, 40)) + "char big[F39(1)];\n")
     code, snap, err = dump(tree, capsys)
     assert code == 0, err
     assert snap["headers"]["io/exp.h"] == {
-        "status": "failed", "why": "io/exp.h:41: macro E39 expands past 20000 tokens"}
+        "status": "failed", "why": "io/exp.h:41: the line expands past 20000 tokens"}
     assert "<xenabi>" not in snap["headers"]
     assert marked(mark) == []  # neither the driver nor its cc1
+
+
+def test_cpp_past_its_time_is_killed_with_its_children(tree, capsys, monkeypatch):
+    # 2^27 tokens: minutes of cpp, stopped at CPP_TIMEOUT (the output bound set aside)
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(mark, "1")
+    monkeypatch.setattr(preprocess, "OUTPUT_LIMIT", 1 << 40)
+    monkeypatch.setattr(preprocess, "CPP_TIMEOUT", 1)
+    errors = []
+    real = preprocess._run_cpp
+    monkeypatch.setattr(preprocess, "_run_cpp", lambda *a: errors.append(out := real(*a)) or out)
+    (public(tree) / "io/exp.h").write_text("#define F0(x) x\n" + "".join(
+        f"#define F{i}(x) (F{i-1}(x)+F{i-1}(x))\n" for i in range(1, 28)) + "char big[F27(1)];\n")
+    code, snap, err = dump(tree, capsys)
+    assert code == 0, err
+    assert snap["headers"]["io/exp.h"]["status"] == "failed"
+    assert snap["headers"]["io/exp.h"]["why"].startswith("io/exp.h:29: "), snap["headers"]
+    assert snap["headers"]["io/good.h"]["status"] == "parsed"
+    assert any("cpp ran past 1 s" in err for _, err in errors), errors  # the time, no other bound
+    assert marked(mark) == []  # killed, with its cc1
 
 
 # -- tracebacks
@@ -262,32 +309,73 @@ def test_pandoc_interrupted_alone_is_an_interrupt_and_leaves_nothing():
     assert not Path(f"/proc/{pid}").exists()
 
 
+def test_check_whose_pandoc_alone_is_interrupted_exits_130_with_one_line(tmp_path):
+    tree = copy_mini(tmp_path / "tree")
+    (tree / "docs/misc").mkdir(parents=True)
+    (tree / "docs/misc/mini.pandoc").write_text("# Mini\n")
+    (pandoc := tmp_path / "pandoc").write_text("#!/bin/sh\nkill -INT $$\n")  # as Ctrl-C would
+    pandoc.chmod(0o755)
+    (tmp := tmp_path / "tmp").mkdir()
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    job = _job(["xenabi", "check", "--no-cache", "--xen-root", str(tree)], tmp, mark,
+               XENABI_PANDOC=str(pandoc))
+    _, err = job.communicate(timeout=120)
+    assert (job.returncode, err) == (130, b"xenabi: interrupted\n")
+    assert _left_nothing(tmp, mark)
+
+
 def _real_tree() -> Path:
     return find_tree(None).root
 
 
-@pytest.mark.parametrize("wait_for", ["pandoc", pytest.param("workers", marks=pytest.mark.xfail(
-    reason="known race: a worker's SystemExit can land inside fork's lock release or between "
-           "mkdtemp and its cleanup; about one run in three on a busy machine", strict=False))])
-def test_sigterm_leaves_no_process_and_no_temporary_directory(tmp_path, wait_for):
+def _job(args: list[str], tmp: Path, mark: str, **env: str) -> subprocess.Popen[bytes]:
+    """``python -m ARGS`` in a session of its own (a shell's job), its temporaries in ``tmp``."""
+    env = dict(os.environ, PYTHONPATH=f"{SRC}{os.pathsep}{ROOT}", TMPDIR=str(tmp),
+               XDG_CACHE_HOME=str(tmp.parent / "cache"), **{mark: "1"}, **env)
+    return subprocess.Popen([sys.executable, "-m", *args], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def _left_nothing(tmp: Path, mark: str) -> bool:
+    return list(tmp.iterdir()) == [] and marked(mark) == []
+
+
+def test_sigterm_at_every_point_of_a_run_leaves_no_process_and_no_temporary(tmp_path):
+    # SIGTERM to the whole job at each point where a signal once left something behind
+    # (tests/sigpoints.py): after each temporary directory, process and worker is made,
+    # and before a worker's result is renamed into place. The mini tree with a document,
+    # so that pandoc runs too; one target, whose two views take one worker.
+    tree = copy_mini(tmp_path / "tree")
+    (tree / "docs/misc").mkdir(parents=True)
+    (tree / "docs/misc/mini.pandoc").write_text("# Mini\n\n`struct mini_ring` is shared.\n")
+    (tmp := tmp_path / "tmp").mkdir()
     mark = f"XENABI_TEST_{uuid.uuid4().hex}"
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    env = dict(os.environ, PYTHONPATH=str(SRC), TMPDIR=str(tmp), **{mark: "1"},
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "xenabi", "check", "--no-cache",
-                             "--xen-root", str(_real_tree())], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    want = "xenabi-pandoc-" if wait_for == "pandoc" else "xenabi-"
+    check = ["check", "--no-cache", "--arch", "x86_64", "--xen-root", str(tree)]
+    counting = _job(["tests.sigpoints", "0", *check], tmp, mark)
+    _, err = counting.communicate(timeout=120)
+    assert counting.returncode == 0, err
+    passed = [line.split() for line in err.decode().splitlines()]
+    # xenabi's own: the run's directory, pandoc's and pandoc, the workers' directory and
+    # the worker, the directory and cpp of the view computed here; the worker's: its
+    # view's directory and cpp, its result's rename
+    main, worker = (max(int(n) for who, n in passed if who == w) for w in ("main", "worker"))
+    assert (main, worker) >= (7, 3), err
+    for k in [*range(1, main + 1), *range(-1, -worker - 1, -1)]:
+        job = _job(["tests.sigpoints", str(k), *check], tmp, mark)
+        _, err = job.communicate(timeout=120)  # returns: no worker holds the pipes
+        assert (k, job.returncode, err) == (k, 128 + signal.SIGTERM, b"")
+        assert _left_nothing(tmp, mark), (k, list(tmp.rglob("*")), marked(mark))
+
+
+def test_sigterm_to_the_job_while_workers_compute_leaves_nothing(tmp_path):
+    (tmp := tmp_path / "tmp").mkdir()
+    mark = f"XENABI_TEST_{uuid.uuid4().hex}"
+    job = _job(["xenabi", "check", "--no-cache", "--xen-root", str(_real_tree())], tmp, mark)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (
-            any(p.name.startswith(want) for p in tmp.iterdir()) and len(marked(mark)) >= 3):
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)  # returns: no worker holds the pipes
-    assert proc.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM, 0), err
-    assert b"Traceback" not in err
-    time.sleep(0.2)
-    assert marked(mark) == []
-    assert list(tmp.iterdir()) == []
-    shutil.rmtree(tmp)
+    while time.monotonic() < deadline and len(marked(mark)) < 3:  # xenabi, 2 workers or cpp
+        time.sleep(0.01)
+    os.killpg(job.pid, signal.SIGTERM)
+    _, err = job.communicate(timeout=60)
+    assert (job.returncode, err) == (128 + signal.SIGTERM, b"")
+    assert _left_nothing(tmp, mark), (list(tmp.rglob("*")), marked(mark))

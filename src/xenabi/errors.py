@@ -28,8 +28,3 @@ class HeaderError(XenAbiError):
         self.where = str(where)
         self.message = message  #: the error without its location
 
-
-def exit_on_signal(signum: int, frame: object) -> None:
-    """A signal handler: end the run as an error would (``finally`` blocks and exit
-    handlers run, so temporary files go and child processes are killed)."""
-    raise SystemExit(128 + signum)

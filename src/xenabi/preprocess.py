@@ -21,7 +21,6 @@ import re
 import resource
 import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xenabi import lifetime
 from xenabi.errors import UsageError
 from xenabi.model import Coord, HeaderStatus, MacroDef, Status
 from xenabi.targets import TARGETS, Target
@@ -134,8 +134,7 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
     (work / "in.c").write_text(source)
     with open(work / "in.c", "rb") as src, open(work / "err", "w+b") as err:
         try:
-            proc = subprocess.Popen(cmd, stdin=src, stdout=subprocess.PIPE, stderr=err,
-                                    start_new_session=True)
+            proc = lifetime.spawn(cmd, stdin=src, stdout=subprocess.PIPE, stderr=err)
         except FileNotFoundError:
             raise UsageError("cpp not found: xenabi needs the host C preprocessor "
                              "(gcc's cpp)") from None
@@ -164,9 +163,10 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
                     break
         finally:
             if proc.poll() is None or trouble:
-                _kill_group(proc)
+                lifetime.kill(proc)
             proc.stdout.close()
             proc.wait()
+            lifetime.reaped(proc)
         err.seek(0)
         errors = err.read()
         if proc.returncode and not trouble and b" error: " not in errors:
@@ -174,13 +174,6 @@ def _run_cpp(cmd: list[str], source: str, work: Path) -> tuple[str, str]:
             trouble = f"\n{_XENABI}:0: error: {_OUTPUT_BOUND}\n".encode()
         errors += trouble
     return b"".join(chunks).decode("utf-8", "replace"), errors.decode("utf-8", "replace")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _unescape(path: str) -> str:
@@ -326,6 +319,83 @@ def _too_long(public: str, rel: str, line: int, macros: dict[str, MacroDef],
     return otherwise
 
 
+_SOURCE_NOISE = re.compile(r"/\*.*?\*/|//[^\n]*|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'", re.S)
+_OBJECT_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(?![\w(])(.*)$", re.M)
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(define|undef)\b")
+
+
+def runaway_uses(tree: XenTree) -> dict[str, tuple[Coord, str]]:
+    """Each header that uses an object-like macro expanding past :data:`EXPANSION_LIMIT`
+    tokens: where it first does, and why. Read from the sources before cpp runs, which
+    would take a minute and gigabytes to find it (``char buf[E21]``, 2^21 tokens, with
+    ``#define E1 (E0+E0)`` ...). Every definition of a name is counted at its largest
+    and conditionals are not read, so what is over the bound here may not be in cpp;
+    the largest in Xen's headers (4.17, 4.20) is 31 tokens, ``PSR_GUEST32_INIT``."""
+    return _runaway_uses(tree, tree.fingerprint)
+
+
+@functools.lru_cache(maxsize=4)
+def _runaway_uses(tree: XenTree, fingerprint: str) -> dict[str, tuple[Coord, str]]:
+    texts = {h: _SOURCE_NOISE.sub(_blank, tree.read(h).replace("\\\n", " \n"))
+             for h in tree.headers}
+    bodies: dict[str, list[str]] = {}
+    for text in texts.values():
+        for m in _OBJECT_DEFINE.finditer(text):
+            body = _TOKEN.findall(m.group(2))
+            if len(body) > len(bodies.get(m.group(1), ())):
+                bodies[m.group(1)] = body
+    big = {name for name in bodies if _expansion_size(name, bodies) > EXPANSION_LIMIT}
+    uses: dict[str, tuple[Coord, str]] = {}
+    for h, text in texts.items() if big else ():
+        for n, line in enumerate(text.split("\n"), 1):
+            if _DIRECTIVE.match(line) is None and (
+                    name := next((t for t in _IDENT.findall(line) if t in big), None)):
+                uses[h] = (Coord(h, n), f"macro {name} expands past {EXPANSION_LIMIT} tokens")
+                break
+    return uses
+
+
+def _fail_runaways(tree: XenTree, include: list[str], status: dict[str, HeaderStatus]) -> None:
+    """Each header to read that uses a runaway macro fails, and so does each that includes
+    one (by the sources' #include lines: their conditionals are not read)."""
+    runaway = runaway_uses(tree)
+    if not runaway:
+        return
+    graph = _include_graph(tree)
+    for top in include:
+        if top in runaway:
+            where, why = runaway[top]
+            status.setdefault(top, HeaderStatus(Status.FAILED, why, coord=where))
+        elif (h := next((h for h in sorted(graph(top)) if h in runaway), None)) is not None:
+            where, why = runaway[h]
+            status.setdefault(top, HeaderStatus(Status.FAILED, f"includes {h}: {where}: {why}"))
+
+
+def _blank(m: re.Match[str]) -> str:
+    """A comment or a literal as blank lines: the lines after it keep their numbers."""
+    return "\n" * m.group(0).count("\n") + " "
+
+
+def _expansion_size(root: str, bodies: dict[str, list[str]]) -> int:
+    """How many tokens ``root`` expands to, at most :data:`EXPANSION_LIMIT` + 1. A name
+    being expanded is not expanded again inside itself, as in C; depth-first without
+    recursion, so a chain of any length is measured."""
+    sizes: dict[str, int] = {}
+    todo, active = [root], {root}
+    while todo:
+        name = todo[-1]
+        pending = [t for t in bodies[name] if t in bodies and t not in sizes and t not in active]
+        if pending:
+            todo.append(pending[0])
+            active.add(pending[0])
+            continue
+        todo.pop()
+        active.discard(name)
+        sizes[name] = min(EXPANSION_LIMIT + 1, sum(
+            sizes.get(t, 1) if t in bodies and t not in active else 1 for t in bodies[name]))
+    return sizes[root]
+
+
 def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | None = None,
                known: dict[str, HeaderStatus] | None = None) -> Unit:
     """Preprocess every header that applies to ``arch`` and ``view``.
@@ -336,6 +406,7 @@ def preprocess(tree: XenTree, arch: str, view: str, interface_version: int | Non
     version = interface_version or tree.latest_interface_version
     include, status = applicable(tree, target)
     status.update(known or {})
+    _fail_runaways(tree, include, status)
     include = [h for h in include if h not in status]
     # -iquote, not -I: public/features.h would shadow <features.h>. A directory in
     # which public/ is the tree's serves arch-arm/smccc.h's #include "public/xen.h",

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import cache as _cache
-from xenabi import gcpause
-from xenabi.errors import HeaderError, UsageError, XenAbiError, exit_on_signal
+from xenabi import gcpause, lifetime
+from xenabi.errors import HeaderError, UsageError, XenAbiError
 from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
                           Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
                           anonymous_key, canonical, spell)
@@ -298,31 +296,16 @@ def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int 
     return out
 
 
-def _worker_signals() -> None:
-    """A worker leaves an interrupt to its parent, and exits on SIGTERM as on an error."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, exit_on_signal)
-
-
 def _compute_all(units: list[_Unit], interface_version: int | None, use_cache: bool,
                  jobs: int | None, reads: set[str]) -> list[Snapshot]:
     """Compute ``units`` in parallel batches (and fill the cache when ``use_cache``)."""
     batches = _batches(units, min(jobs or os.cpu_count() or 1, len(units))) if units else []
     work = [(batch, interface_version, use_cache) for batch in batches]
-    if len(work) <= 1:
-        done = [_take_batch(w) for w in work]
-    else:
+    if len(work) > 1:
         # imported before the workers fork, so that they inherit the modules rather
         # than import them again
         import xenabi.pipeline  # noqa: F401
-
-        # the last batch is computed here rather than pickled back from a worker. Leaving
-        # the pool terminates its workers, on an error, an interrupt or SIGTERM too: none
-        # is left blocked on a pipe, and each cleans up as on a normal exit.
-        with multiprocessing.get_context("fork").Pool(len(work) - 1, _worker_signals) as pool:
-            others = pool.map_async(_take_batch, work[:-1])
-            last = _take_batch(work[-1])
-            done = [*others.get(), last]
+    done = lifetime.fork_map(_take_batch, work)
     for _, outside in done:
         reads.update(outside)
     got = {id(u): snap for batch, (snaps, _) in zip(batches, done) for u, snap in zip(batch, snaps)}

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from xenabi import __version__, gcpause
-from xenabi.errors import XenAbiError, exit_on_signal
+from xenabi import __version__, gcpause, lifetime
+from xenabi.errors import XenAbiError
 
 #: subcommand modules of this package; each has configure_parser(subparsers) and execute(args)
 SUBCOMMANDS = ("check", "rules", "dump", "snapshot", "diff", "check_patch", "history")
@@ -81,9 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # SIGTERM ends a run as an error would: temporary files go, children are killed
-    signal.signal(signal.SIGTERM, exit_on_signal)
+    signal.signal(signal.SIGTERM, lifetime.end_on_signal)
     try:
-        with gcpause.paused():
+        # every temporary of the run lives in one directory that goes with it, so that a
+        # signal landing before a temporary's own cleanup is set up leaves nothing behind
+        with lifetime.run_directory(), gcpause.paused():
             return int(args.execute(args))
     except XenAbiError as e:
         print(f"xenabi: error: {e}", file=sys.stderr)

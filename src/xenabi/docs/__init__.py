@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
 
+from xenabi import lifetime
 from xenabi.docs import cache as _cache
 from xenabi.docs.facts import CodeBlock, CodeSpan, DocSet, Document, Text, document
 from xenabi.docs.pandoc import PandocRun, find_pandoc, identity
@@ -69,9 +70,11 @@ class Reading:
         run = PandocRun(missing, binary) if missing else None
         self._done: Future[DocSet] = Future()
         # a daemon: a run that stops on an error elsewhere does not wait for pandoc, whose
-        # process PandocRun's finalizer kills at exit
-        threading.Thread(target=self._finish, args=(run,), name="xenabi-docs",
-                         daemon=True).start()
+        # process PandocRun's finalizer kills at exit. Started with SIGINT and SIGTERM held,
+        # so that it never takes them: they are the main thread's to handle.
+        with lifetime.held():
+            threading.Thread(target=self._finish, args=(run,), name="xenabi-docs",
+                             daemon=True).start()
 
     def _finish(self, run: PandocRun | None) -> None:
         try:

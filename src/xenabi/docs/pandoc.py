@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from xenabi import lifetime
 from xenabi.errors import UsageError
 
 #: pandoc's JSON for a list of blocks (``[{"t": "Para", "c": [...]}, ...]``)
@@ -92,23 +93,24 @@ class PandocRun:
             "\n".join(_wrap(f"d{i}", texts[name]) for i, name in enumerate(self.names)),
             encoding="utf-8")
         try:
-            with open(self._dir / "err", "wb") as err:
-                self._proc = subprocess.Popen(
+            with open(self._dir / "err", "wb") as err, lifetime.held():
+                self._proc = lifetime.spawn(
                     [str(binary), "-f", "markdown", "-t", "json", "--lua-filter", "filter.lua",
                      "-o", "out.json", "in.md"],
                     cwd=self._dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=err, start_new_session=True)  # a group of its own, killed whole
+                    stderr=err)
+                # a run abandoned by an error elsewhere leaves no process and no files behind
+                self._finalizer = weakref.finalize(self, _abandon, self._proc, self._dir)
         except OSError as e:
             shutil.rmtree(self._dir, ignore_errors=True)
             raise UsageError(f"{binary}: cannot run pandoc: {e.strerror}") from None
-        # a run abandoned by an error elsewhere leaves no process and no files behind
-        self._finalizer = weakref.finalize(self, _abandon, self._proc, self._dir)
         self.cpu_seconds = 0.0  #: pandoc's own user and system time, once it has ended
 
     def result(self) -> dict[str, Blocks]:
         """Each document's blocks, by the names the texts had."""
         _, status, usage = os.wait4(self._proc.pid, 0)
         self._proc.returncode = os.waitstatus_to_exitcode(status)
+        lifetime.reaped(self._proc)
         self.cpu_seconds = usage.ru_utime + usage.ru_stime
         try:
             if self._proc.returncode in (-signal.SIGINT, -signal.SIGTERM):
@@ -129,11 +131,7 @@ class PandocRun:
 
 def _abandon(proc: subprocess.Popen[bytes], folder: Path) -> None:
     if proc.returncode is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
+        lifetime.kill(proc)
     shutil.rmtree(folder, ignore_errors=True)
 
 
