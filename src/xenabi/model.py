@@ -122,6 +122,82 @@ def spell(t: CType) -> str:
     raise AssertionError(t)
 
 
+#: the names :class:`Scalar` spells (any other bare name a snapshot spells is a typedef's)
+SCALARS = frozenset({
+    "void", "_Bool", "char", "signed char", "unsigned char", "short", "unsigned short", "int",
+    "unsigned int", "long", "unsigned long", "long long", "unsigned long long", "float",
+    "double", "long double"})
+
+
+@functools.cache
+def spelled(text: str) -> CType:
+    """The type a snapshot's spelling stands for: :func:`spell` read back.
+
+    ``uint8_t[16]`` is ``Array(TypedefRef("uint8_t"), 16)``; a record without a tag
+    (``struct {...}``) is a :class:`RecordRef` of that key, since the spelling does not
+    say where it was declared. ``spell(spelled(s)) == s`` for every spelling :func:`spell`
+    makes; raises ValueError on any other text.
+    """
+    s = text.strip()
+    if s.endswith(" *"):
+        return Pointer(spelled(s[:-2]))
+    if s.endswith("]"):
+        at = s.rindex("[")
+        n = s[at + 1:-1]
+        if n and not n.isdigit():
+            raise ValueError(f"not a type spelling: {text!r}")
+        return Array(spelled(s[:at]), int(n) if n else None)
+    if s.endswith(")"):
+        at = _open_paren(s)
+        params = tuple(spelled(p) for p in _split_params(s[at + 1:-1]))
+        for marker, pointer in ((" (*)", True), (" ()", False)):
+            if s[:at].endswith(marker):
+                f = Function(spelled(s[:at - len(marker)]), params)
+                return Pointer(f) if pointer else f
+        raise ValueError(f"not a type spelling: {text!r}")
+    kind, _, tag = s.partition(" ")
+    if kind in ("struct", "union", "enum"):
+        if not tag:
+            raise ValueError(f"not a type spelling: {text!r}")
+        return EnumRef(s) if kind == "enum" else RecordRef(s)
+    if s in SCALARS:
+        return Scalar(s)
+    if _IDENT.fullmatch(s):
+        return TypedefRef(s)
+    raise ValueError(f"not a type spelling: {text!r}")
+
+
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def _open_paren(s: str) -> int:
+    """Where the parenthesis that closes ``s`` opens."""
+    depth = 0
+    for i in range(len(s) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(s[i], 0)
+        if depth == 0:
+            return i
+    raise ValueError(f"not a type spelling: {s!r}")
+
+
+def _split_params(s: str) -> list[str]:
+    """``int, void (*)(int, char)`` -> ``["int", "void (*)(int, char)"]``."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(s):
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(c, 0)
+        if c == "," and depth == 0:
+            out.append(s[start:i])
+            start = i + 1
+    return [p for p in (*out, s[start:]) if p.strip()]
+
+
+def element_type(t: CType) -> CType:
+    """``t`` without its array dimensions: ``uint8_t`` for ``uint8_t[4][16]``."""
+    while isinstance(t, Array):
+        t = t.element
+    return t
+
+
 def canonical(t: CType, typedefs: Mapping[str, Typedef]) -> CType:
     """``t`` with every typedef name replaced by what it names: the type the compiler sees.
 
@@ -369,6 +445,16 @@ class FieldLayout:
         """:attr:`canonical`, or :attr:`type` when they are the same."""
         return self.type if self.canonical is None else self.canonical
 
+    @property
+    def ctype(self) -> CType:
+        """The declared type, as the model's :data:`CType`: ``TypedefRef("domid_t")``."""
+        return spelled(self.type)
+
+    @property
+    def canonical_ctype(self) -> CType:
+        """What the compiler sees, as a :data:`CType`: ``Scalar("unsigned short")``."""
+        return spelled(self.canonical_type)
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"name": self.name, "type": self.type,
                                   "offset_bits": self.offset_bits,
@@ -484,6 +570,11 @@ class TypedefLayout(_Located):
     def canonical_type(self) -> str:
         """:attr:`canonical`, or :attr:`type` when they are the same."""
         return self.type if self.canonical is None else self.canonical
+
+    @property
+    def ctype(self) -> CType:
+        """The aliased type, as the model's :data:`CType`."""
+        return spelled(self.type)
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"type": self.type, "size": self.size, "align": self.align,

@@ -9,20 +9,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 
-from xenabi.model import FieldLayout, RecordLayout, Snapshot
+from xenabi.model import CType, FieldLayout, RecordLayout, RecordRef, Snapshot, TypedefRef, element_type
 from xenabi.targets import TARGETS
 
 
-def record_of(spelling: str, snap: Snapshot) -> str | None:
-    """The record key a field type names, through typedefs (``xen_mc_fetch_t``)."""
-    t = spelling.split("[")[0].strip()
+def record_of(t: CType, snap: Snapshot) -> str | None:
+    """The record key a field's type names, through typedefs (``xen_mc_fetch_t``) and
+    arrays."""
     for _ in range(16):
-        if t in snap.records:
-            return t
-        td = snap.typedefs.get(t)
-        if td is None:
-            return None
-        t = td.type.split("[")[0].strip()
+        match element_type(t):
+            case RecordRef(key) if key in snap.records:
+                return key
+            case TypedefRef(name) if name in snap.records:
+                return name  # the typedef that names a record without a tag
+            case TypedefRef(name) if name in snap.typedefs:
+                t = snap.typedefs[name].ctype
+            case _:
+                return None
     return None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from xenabi.model import FieldLayout, RecordLayout
+from xenabi.model import FieldLayout, RecordLayout, RecordRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,11 @@ class _Scope:
         if self.union and self.reach > reach:
             return self.reach, self.last
         return reach, last
+
+
+def _is_union(f: FieldLayout) -> bool:
+    t = f.canonical_ctype
+    return isinstance(t, RecordRef) and t.key.startswith("union ")
 
 
 def _has_members(fields: tuple[FieldLayout, ...]) -> frozenset[str]:
@@ -125,7 +130,7 @@ def holes(rec: RecordLayout) -> tuple[Hole, ...]:
             reach, last = scope.alternative(reach, last)
         if f.name in inner:  # its members follow and take its bytes
             scopes.append(_Scope(f.name + ".", f.offset_bits, f.offset_bits + f.size_bits,
-                                 f.canonical_type.startswith("union"), last, reach, last))
+                                 _is_union(f), last, reach, last))
             continue
         place(f.name, f.offset_bits)
         end = f.offset_bits + f.size_bits

@@ -48,19 +48,19 @@ a difference in one of them is **info**.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from posixpath import normpath
 
 from xenabi.analysis import xlat
 from xenabi.analysis.compare import architectures_differ, differences, leaves, signature, versus
 from xenabi.analysis.context import Context
-from xenabi.model import FieldLayout, Finding, RecordLayout, Severity, Snapshot
+from xenabi.model import (CType, EnumRef, FieldLayout, Finding, Function, Pointer, RecordLayout,
+                          RecordRef, Scalar, Severity, Snapshot, TypedefRef, element_type)
 from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tomlfile import table_lines
@@ -82,36 +82,37 @@ NO_COMPAT_LAYER = frozenset({"arm"})
 HANDLE = "__guest_handle_"
 HANDLE_64 = "__guest_handle_64_"
 
-_ARRAY = re.compile(r"^(.*?)\s*(\[[^\]]*\])+$")
-_QUALIFIER = re.compile(r"\b(const|volatile)\s+")
-
-
 class FixedWidth:
     """Which types and records of one snapshot are built only from fixed-width types."""
 
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self._records: dict[str, bool] = {}
-        self._types: dict[str, bool] = {}
+        self._types: dict[CType, bool] = {}
 
-    def type(self, spelling: str, depth: int = 0) -> bool:
-        hit = self._types.get(spelling)
+    def type(self, t: CType, depth: int = 0) -> bool:
+        hit = self._types.get(t)
         if hit is None:
-            hit = self._types[spelling] = self._type(spelling, depth)
+            hit = self._types[t] = self._type(element_type(t), depth)
         return hit
 
-    def _type(self, spelling: str, depth: int) -> bool:
-        t = _element_type(spelling)
-        if "*" in t or "(" in t or depth > 16:
-            return False
-        if t in FIXED_TYPEDEFS or t in FIXED_SCALARS or t.startswith("enum "):
-            return True
-        if t.startswith(HANDLE):
-            return self._handle(t)
-        if t.startswith(("struct ", "union ")) or t in self.snap.records:
-            return self.record(t)
-        td = self.snap.typedefs.get(t)
-        return td is not None and self.type(td.type, depth + 1)
+    def _type(self, t: CType, depth: int) -> bool:
+        match t:
+            case Scalar(name):
+                return name in FIXED_SCALARS
+            case EnumRef():
+                return True
+            case RecordRef(key):
+                return self.record(key)
+            case TypedefRef(name) if name in FIXED_TYPEDEFS:
+                return True
+            case TypedefRef(name) if name.startswith(HANDLE):
+                return self._handle(name)
+            case TypedefRef(name) if name in self.snap.records:
+                return self.record(name)  # the typedef that names a record without a tag
+            case TypedefRef(name) if depth < 16 and name in self.snap.typedefs:
+                return self.type(self.snap.typedefs[name].ctype, depth + 1)
+        return False  # a pointer, a function, an unknown typedef
 
     def _handle(self, name: str) -> bool:
         """``XEN_GUEST_HANDLE_64`` is declared 64 bits on every target; any other handle is
@@ -126,19 +127,8 @@ class FixedWidth:
             self._records[key] = False  # a record that contains itself is not fixed
             rec = self.snap.records.get(key)
             self._records[key] = rec is not None and all(
-                self.type(f.type) for f in leaves(rec))
+                self.type(f.ctype) for f in leaves(rec))
         return self._records[key]
-
-
-@lru_cache(maxsize=1 << 14)  # the 8 snapshots spell their fields alike
-def _element_type(spelling: str) -> str:
-    """A field's type without array dimensions and qualifiers: ``uint8_t`` for
-    ``const uint8_t [16]``."""
-    t = spelling.strip()
-    m = _ARRAY.match(t)
-    if m:
-        t = m.group(1)
-    return _QUALIFIER.sub("", t).strip()
 
 
 # --------------------------------------------------------------------------
@@ -228,8 +218,8 @@ def unshared() -> Mapping[str, Unshared]:
 
 
 def _is_pointer(f: FieldLayout) -> bool:
-    t = f.canonical_type
-    return "*" in t or "(" in t
+    """A native pointer, or an array of them."""
+    return isinstance(element_type(f.canonical_ctype), Pointer | Function)
 
 
 def shared_records(snaps: Sequence[tuple[str, Snapshot]], fixed: Mapping[tuple[str, str],

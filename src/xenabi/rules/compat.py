@@ -35,7 +35,7 @@ def translated_members(rec: RecordLayout, translated: frozenset[str], snap: Snap
     Xen checks a ``?`` struct without them (``CHECK_mc`` with ``CHECK_mc_fetch`` redefined)."""
     out: set[str] = set()
     for f in rec.fields:
-        if record_of(f.type, snap) in translated or any(
+        if record_of(f.ctype, snap) in translated or any(
                 f.name.startswith((n + ".", n + "[")) for n in out):
             out.add(f.name)
     return frozenset(out)
