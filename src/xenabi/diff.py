@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from xenabi.analysis.families import bit_span
 from xenabi.analysis.holes import holes
 from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
-                          RecordLayout, Severity, Snapshot, Status, TypedefLayout)
+                          RecordLayout, Severity, Snapshot, Status, TypedefLayout, anonymous_key)
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -179,7 +179,7 @@ def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) ->
 def record_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
     for key in sorted(base.records.keys() | head.records.keys()):
         b, h = base.records.get(key), head.records.get(key)
-        if key.startswith(("struct <anonymous", "union <anonymous")):
+        if anonymous_key(key):
             continue  # named by position: its members are compared in the record holding it
         if h is None:
             assert b is not None
