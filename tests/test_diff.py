@@ -211,3 +211,24 @@ def test_a_new_hole_is_a_new_finding(base: Path, head: Path,
     assert isinstance(listed, list)
     assert any(f["rule"] == "holes" and "struct mini_new" in f["message"] for f in listed)
     assert status == 0  # new warnings, no new error; the record is an addition
+
+
+def test_a_change_lists_only_target_and_view_pairs_where_it_holds() -> None:
+    """A constant renumbered on x86_32's tools view and x86_64's guest view only is two
+    changes, one per view: listed as one, its targets and views would claim four pairs."""
+    from xenabi.diff import compare
+    from xenabi.model import Coord, IntConstant, Snapshot
+
+    def snap(arch: str, view: str, value: int) -> Snapshot:
+        c = IntConstant(value, "macro", Coord("xen.h", 3), expr=str(value))
+        return Snapshot(arch, view, 0, {}, {"XEN_X": c}, {}, {})
+
+    changed = {("x86_32", "tools"), ("x86_64", "guest")}
+    pairs = [(a, v) for a in ("x86_32", "x86_64") for v in ("guest", "tools")]
+    base = {p: snap(*p, 1) for p in pairs}
+    head = {p: snap(*p, 2 if p in changed else 1) for p in pairs}
+    got = [(c.symbol, c.arches, c.views) for c in compare(base, head)]
+    assert got == [("XEN_X", ("x86_64",), ("guest",)), ("XEN_X", ("x86_32",), ("tools",))]
+    both = {p: snap(*p, 2) for p in pairs}
+    assert [(c.arches, c.views) for c in compare(base, both)] == [
+        (("x86_32", "x86_64"), ("guest", "tools"))]

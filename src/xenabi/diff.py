@@ -379,22 +379,36 @@ def compare(base: Snapshots, head: Snapshots, *, prefix: str = "",
                          None if families is None else families.get(pair)):
             f = _versioned(f, base_v, head_v, since_v)
             groups.setdefault((f.kind, f.symbol, f.cls, f.message), []).append((*pair, f))
-    out = []
-    for (kind, symbol, cls, message), hits in groups.items():
-        arches = target_order(a for a, _, _ in hits)
-        views = tuple(sorted({v for _, v, _ in hits}))
-        before: dict[str, str] = {}
-        after: dict[str, str] = {}
-        for a, _, f in hits:
-            if f.before is not None:
-                before.setdefault(a, f.before)
-            if f.after is not None:
-                after.setdefault(a, f.after)
-        first = min((f for _, _, f in hits), key=lambda f: (f.file, f.line))
-        out.append(Change(kind, cls, symbol, message, prefix + first.file, first.line,
-                          arches, views, tuple((a, before[a]) for a in arches if a in before),
-                          tuple((a, after[a]) for a in arches if a in after)))
+    out = [_change(kind, symbol, cls, message, part, prefix)
+           for (kind, symbol, cls, message), hits in groups.items() for part in _exact(hits)]
     return sorted(out, key=_order)
+
+
+Hit = tuple[str, str, Fact]  #: (arch, view, fact): where a change holds
+
+
+def _exact(hits: list[Hit]) -> list[list[Hit]]:
+    """``hits`` as one change when it holds on every view of each of its targets with the
+    same values there, else one change per view: a change lists its targets and its views
+    apart, so it must hold on each pair of them (and a target's values be one)."""
+    arches = {a for a, _, _ in hits}
+    views = {v for _, v, _ in hits}
+    values = {(a, f.before, f.after) for a, _, f in hits}
+    if len(hits) == len(arches) * len(views) and len(values) == len(arches):
+        return [hits]
+    return [[h for h in hits if h[1] == v] for v in sorted(views)]
+
+
+def _change(kind: str, symbol: str, cls: ChangeClass, message: str, hits: list[Hit],
+            prefix: str) -> Change:
+    arches = target_order(a for a, _, _ in hits)
+    before = {a: f.before for a, _, f in hits if f.before is not None}
+    after = {a: f.after for a, _, f in hits if f.after is not None}
+    first = min((f for _, _, f in hits), key=lambda f: (f.file, f.line))
+    return Change(kind, cls, symbol, message, prefix + first.file, first.line, arches,
+                  tuple(sorted({v for _, v, _ in hits})),
+                  tuple((a, before[a]) for a in arches if a in before),
+                  tuple((a, after[a]) for a in arches if a in after))
 
 
 _CLASS_ORDER = {B: 0, S: 1, C: 2}
