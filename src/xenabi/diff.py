@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 
 from xenabi.model import (Change, ChangeClass, Constant, FieldLayout, Finding, IntConstant,
                           RecordLayout, Severity, Snapshot, Status, TypedefLayout)
-from xenabi.rules.families import bit_span
 from xenabi.targets import TARGETS
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
@@ -144,6 +143,10 @@ def _added_message(name: str, h: Constant, base: Snapshot,
     kin = _kin(name, h, base, family)
     if not any(_shifted_bit(c) for n, c in kin if not _MASK.search(n)):
         return f"{name} added"  # a bit among values, not among flags
+    # imported where it is needed: importing xenabi.rules loads every rule, and a diff of
+    # snapshot files runs none
+    from xenabi.rules.families import bit_span
+
     masks = [f"{n} ({bit_span(c.value)})" for n, c in kin
              if _MASK.search(n) and c.value & (c.value - 1)]
     outside = f", outside {', '.join(masks)}" if masks else ""
@@ -167,6 +170,8 @@ def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) ->
         if _FIRST_RESERVED.search(n) and v >= c.value:
             return f"{name} ({_value(h)}) takes a value reserved from {n} ({_value(c)})"
         if single_bit and _MASK.search(n) and c.value & v:
+            from xenabi.rules.families import bit_span  # as _added_message imports it
+
             return f"{name} ({bit}) lies inside {n} ({bit_span(c.value)})"
     for n, c in kin:
         if c.value == v and not _alias(c) and not _MASK.search(n):

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from xenabi.cli.output import check_target, emit, to_json
-from xenabi.errors import UsageError
-from xenabi.layoutview import render_snapshots
-from xenabi.run import snapshots
 from xenabi.targets import TARGETS, VIEWS
-from xenabi.tree import find_tree
 
 
 def _interface_version(text: str) -> int:
@@ -43,6 +38,14 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def execute(args: argparse.Namespace) -> int:
+    # here, not above: every command's parser is built, and the other commands need none
+    # of the rules that xenabi.run loads
+    from xenabi.cli.output import check_target, emit, to_json
+    from xenabi.errors import UsageError
+    from xenabi.layoutview import render_snapshots
+    from xenabi.run import snapshots
+    from xenabi.tree import find_tree
+
     if args.format == "json" and args.arch is None:
         raise UsageError("dump --format json needs --arch")
     check_target(args.output)
