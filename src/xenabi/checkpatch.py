@@ -175,7 +175,7 @@ def judge(base_name: str, base: Mapping[tuple[str, str], Snapshot], base_found: 
     HEAD's constant families, and HEAD's unwaived findings BASE had none of (waived or
     not), with the doc-coverage note of the constants it adds."""
     changes = compare(base, head, prefix=head_tree.prefix, since=since,
-                      families=constant_families(head_tree, dict(head)))
+                      families=constant_families(head_tree, head, base))
     new = new_findings(base_found.all_findings(), head_found.findings)
     added = {c.symbol: c for c in changes if c.kind == "constant-added"}
     new.extend(_coverage(head_found.findings, added))

@@ -266,7 +266,7 @@ def judge_findings(waivers: Callable[[XenTree], Sequence[Waiver]]) -> Judge[Verd
     def judge(tree: XenTree, base: State, head: State) -> Verdict:
         snaps = dict(head.snapshots)
         changes = compare(dict(base.snapshots), snaps, prefix=tree.prefix,
-                          families=constant_families(tree, snaps))
+                          families=constant_families(tree, snaps, base.snapshots))
         before = judged(tree, base)
         known = {f.identity() for f in (*before.findings, *(f for f, _ in before.waived))}
         after = judged(tree, head)
