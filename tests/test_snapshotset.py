@@ -188,3 +188,21 @@ def test_the_families_of_added_macros_judge_as_all_the_families_do(
         assert new_names and {n: added[p][n] for n in new_names if n in added[p]} == {
             n: every[p][n] for n in new_names if n in every[p]}
     assert compare(mini, head, families=added) == compare(mini, head, families=every)
+
+
+def test_two_cached_trees_share_their_equal_values(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from xenabi.snapshot import take_trees
+
+    monkeypatch.setenv("XENABI_CACHE_DIR", str(tmp_path / "cache"))
+    base, head = (open_tree(p) for p in _mini_pair(tmp_path))
+    cold = take_trees([base, head], ["x86_64"], use_cache=False)
+    take_trees([base, head], ["x86_64"])  # fills the cache
+    assert list((tmp_path / "cache").glob("snapshot-set-*.json"))
+    warm = take_trees([base, head], ["x86_64"])
+    assert warm == cold
+    b, h = (w["x86_64", "tools"] for w in warm)
+    # a record of a header the edit left alone, and the record it widened
+    assert b.records["struct mini_ring"] is h.records["struct mini_ring"]
+    assert b.constants["MINI_RING_ORDER"] is h.constants["MINI_RING_ORDER"]
+    assert b.records["struct mini_info"] != h.records["struct mini_info"]

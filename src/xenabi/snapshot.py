@@ -204,11 +204,11 @@ def _set_key(tree: XenTree, pairs: Sequence[tuple[str, str]], version: int | Non
                       str(version))
 
 
-def _valid_set(pairs: Sequence[tuple[str, str]]
+def _valid_set(pairs: Sequence[tuple[str, str]], shared: dict[object, object]
                ) -> Callable[[object], dict[tuple[str, str], Snapshot] | None]:
     def valid(data: object) -> dict[tuple[str, str], Snapshot] | None:
         text = _cache.opened(data)
-        snaps = None if text is None else snapshotset.unpack(json.loads(text))
+        snaps = None if text is None else snapshotset.unpack(json.loads(text), shared)
         return snaps if snaps is not None and set(snaps) == set(pairs) else None
     return valid
 
@@ -354,7 +354,9 @@ def take_trees(trees: Sequence[XenTree], arches: Iterable[str] | None = None,
     # a tree's snapshots together, each distinct value once: a fraction of what its
     # snapshots' own entries hold
     keys = [_set_key(tree, ps, interface_version) for tree, ps in zip(trees, pairs)]
-    whole = [store.get("snapshot-set", k, _valid_set(ps), reads) for k, ps in zip(keys, pairs)]
+    shared: dict[object, object] = {}  # the trees' equal values: one object each
+    whole = [store.get("snapshot-set", k, _valid_set(ps, shared), reads)
+             for k, ps in zip(keys, pairs)]
     # cached ones are read here: a worker pool would cost more than they do
     decoder = Decoder()
     outs = [w if w is not None else

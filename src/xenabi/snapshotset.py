@@ -72,19 +72,24 @@ def _bound(encode: Callable[[Any], object], value: object) -> Callable[[], objec
     return lambda: encode(value)
 
 
-def unpack(data: object) -> dict[tuple[str, str], Snapshot]:
-    """The snapshots :func:`pack` gave ``data`` for. Raises KeyError, TypeError or
-    ValueError when ``data`` has another shape (an index out of its table included)."""
+def unpack(data: object, shared: dict[object, object] | None = None
+           ) -> dict[tuple[str, str], Snapshot]:
+    """The snapshots :func:`pack` gave ``data`` for; a value equal to one of ``shared``
+    is that one (which a comparison of the two sides of a diff then finds identical, where
+    comparing two equal values field by field costs a Python call each), and the others
+    are added to it. Raises KeyError, TypeError or ValueError when ``data`` has another
+    shape (an index out of its table included)."""
     if not isinstance(data, dict):
         raise TypeError("not a JSON object")
     values = data["values"]
-    fields = _decoded(values["fields"], FieldLayout.from_json)
+    keep = shared if shared is not None else {}
+    fields = _decoded(values["fields"], FieldLayout.from_json, keep)
     decoded: dict[str, list[Any]] = {
         "records": _decoded(values["records"],
-                            lambda d: RecordLayout.from_json(d, lambda i: _at(fields, i))),
-        "constants": _decoded(values["constants"], constant_from_json),
-        "typedefs": _decoded(values["typedefs"], TypedefLayout.from_json),
-        "headers": _decoded(values["headers"], HeaderStatus.from_json),
+                            lambda d: RecordLayout.from_json(d, lambda i: _at(fields, i)), keep),
+        "constants": _decoded(values["constants"], constant_from_json, keep),
+        "typedefs": _decoded(values["typedefs"], TypedefLayout.from_json, keep),
+        "headers": _decoded(values["headers"], HeaderStatus.from_json, keep),
     }
     out = {}
     for entry in data["snapshots"]:
@@ -96,8 +101,10 @@ def unpack(data: object) -> dict[tuple[str, str], Snapshot]:
     return out
 
 
-def _decoded(items: Iterable[Any], decode: Callable[[Any], _V]) -> list[_V]:
-    return [decode(d) for d in items]
+def _decoded(items: Iterable[Any], decode: Callable[[Any], _V],
+             shared: dict[object, object]) -> list[_V]:
+    keep = shared.setdefault
+    return [keep(v, v) for v in map(decode, items)]  # type: ignore[misc]
 
 
 def _at(table: list[_V], i: object) -> _V:
