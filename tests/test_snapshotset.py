@@ -206,3 +206,21 @@ def test_two_cached_trees_share_their_equal_values(tmp_path: Path,
     assert b.records["struct mini_ring"] is h.records["struct mini_ring"]
     assert b.constants["MINI_RING_ORDER"] is h.constants["MINI_RING_ORDER"]
     assert b.records["struct mini_info"] != h.records["struct mini_info"]
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_two_snapshot_files_share_their_equal_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sides: dict[str, list[str]],
+        use_cache: bool) -> None:
+    from xenabi.snapshotfile import load_snapshot
+
+    monkeypatch.setenv("XENABI_CACHE_DIR", str(tmp_path / "cache"))
+    for path in sides["files"]:
+        load_snapshot(path, use_cache)  # fills the cache, when there is one
+    shared: dict[object, object] = {}
+    b, h = (load_snapshot(p, use_cache, shared).snapshots["x86_64", "tools"]
+            for p in sides["files"])
+    assert b.records["struct mini_ring"] is h.records["struct mini_ring"]
+    assert b.records["struct mini_info"] != h.records["struct mini_info"]
+    assert [load_snapshot(p, False).snapshots for p in sides["files"]] == [
+        load_snapshot(p, use_cache, {}).snapshots for p in sides["files"]]

@@ -525,11 +525,14 @@ class Decoder:
     edit's sixteen bodies, a tenth are distinct): each distinct value is decoded
     and type-checked once and shared, so that a comparison finds equal values
     identical. :attr:`new` lists the values decoded afresh with the JSON they
-    came from, for a caller that checks that they write it back.
+    came from, for a caller that checks that they write it back. A value equal
+    to one in ``shared`` (by value: another decoder's, the other side of a
+    diff) is that one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, shared: dict[object, object] | None = None) -> None:
         self._values: dict[tuple[object, ...], object] = {}
+        self._equal = shared
         self.new: list[tuple[Encoded, Mapping[str, Any]]] = []
 
     def _shared(self, key: tuple[object, ...], d: Mapping[str, Any],
@@ -538,6 +541,8 @@ class Decoder:
         if hit is not None:
             return hit  # type: ignore[return-value]
         value = make(d)
+        if self._equal is not None:
+            value = self._equal.setdefault(value, value)  # type: ignore[assignment]
         self._values[key] = value
         if top:
             self.new.append((value, d))  # type: ignore[arg-type]

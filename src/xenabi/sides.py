@@ -69,13 +69,17 @@ def toplevel(repo: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def open_side(spec: str, repo: str | None, use_cache: bool = True) -> Iterator[Side]:
-    """The side ``spec`` names; a revision's files live while the context is open."""
+def open_side(spec: str, repo: str | None, use_cache: bool = True,
+              shared: dict[object, object] | None = None) -> Iterator[Side]:
+    """The side ``spec`` names; a revision's files live while the context is open. The
+    values of a snapshot file read from the cache are one object with their equals in
+    ``shared`` (the other side's, once it is read)."""
     path = Path(spec)
     if path.is_dir():
         yield Side(f"tree {spec}", open_tree(path))
     elif path.exists():
-        yield Side(f"snapshot {spec}", None, dict(load_snapshot(path, use_cache).snapshots))
+        yield Side(f"snapshot {spec}", None,
+                   dict(load_snapshot(path, use_cache, shared).snapshots))
     else:
         with revision(spec, repo) as side:
             yield side

@@ -371,7 +371,7 @@ def take_trees(trees: Sequence[XenTree], arches: Iterable[str] | None = None,
     done = [{p: out[p] for p in ps} for out, ps in zip(outs, pairs)]
     deps = _cache.dependencies(reads) if None in whole else {}
     for k, w, snaps in zip(keys, whole, done):
-        if w is None:
+        if w is None and store.where is not None:  # no cache: no packing
             packed = json.dumps(snapshotset.pack(snaps, sort=True), sort_keys=True)
             store.put("snapshot-set", k, _cache.sealed(packed), deps)
     return done

@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,12 @@ class SnapshotFile:
                           sort_keys=True) + "\n"
 
 
-def load_snapshot(path: str | Path, use_cache: bool = True) -> SnapshotFile:
+def load_snapshot(path: str | Path, use_cache: bool = True,
+                  shared: dict[object, object] | None = None) -> SnapshotFile:
     """The snapshots of a ``xenabi snapshot`` or ``xenabi dump --format json`` file; what
     was read of a file with the same text before comes from the cache (a lockfile is
-    compared again and again).
+    compared again and again), its values one object with their equals in ``shared``
+    (:func:`xenabi.snapshotset.unpack`).
 
     Raises UsageError (one line naming the file) when it cannot be read, is not
     JSON (with the line of the syntax error), or is not ``xenabi-snapshot/1``.
@@ -57,16 +60,19 @@ def load_snapshot(path: str | Path, use_cache: bool = True) -> SnapshotFile:
         raise UsageError(f"{path}: cannot read the snapshot: "
                          f"{getattr(e, 'strerror', None) or e}") from None
     store = _cache.Cache(use_cache)
+    if store.where is None:  # no cache: neither the key's digest nor the packing
+        return _parse(path, text, shared)
     k = _cache.key("snapshot-file", hashlib.sha256(text.encode()).hexdigest())
-    hit = store.get("snapshot-file", k, _cached)
-    if hit is None:
-        hit = _parse(path, text)
-        store.put("snapshot-file", k, _cache.sealed(json.dumps(
-            {"tree": hit.tree, "snapshots": snapshotset.pack(hit.snapshots)}, sort_keys=True)))
-    return hit
+    hit = store.get("snapshot-file", k, partial(_cached, shared=shared))
+    if hit is not None:
+        return hit
+    read = _parse(path, text, shared)
+    store.put("snapshot-file", k, _cache.sealed(json.dumps(
+        {"tree": read.tree, "snapshots": snapshotset.pack(read.snapshots)}, sort_keys=True)))
+    return read
 
 
-def _cached(data: object) -> SnapshotFile | None:
+def _cached(data: object, shared: dict[object, object] | None) -> SnapshotFile | None:
     """A file as the cache keeps it (its snapshots packed), whole and of its shape."""
     text = _cache.opened(data)
     if text is None:
@@ -76,10 +82,10 @@ def _cached(data: object) -> SnapshotFile | None:
     if not (tree is None or isinstance(tree, dict) and all(
             isinstance(v, str) for v in tree.values())):
         return None
-    return SnapshotFile(snapshotset.unpack(entry["snapshots"]), tree)
+    return SnapshotFile(snapshotset.unpack(entry["snapshots"], shared), tree)
 
 
-def _parse(path: str | Path, text: str) -> SnapshotFile:
+def _parse(path: str | Path, text: str, shared: dict[object, object] | None) -> SnapshotFile:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -88,13 +94,13 @@ def _parse(path: str | Path, text: str) -> SnapshotFile:
     if schema != SNAPSHOT_SCHEMA:
         raise UsageError(f"{path}: not a {SNAPSHOT_SCHEMA} file (schema: {schema!r})")
     try:
-        return _read(data)
+        return _read(data, shared)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise UsageError(f"{path}: not a valid {SNAPSHOT_SCHEMA} file "
                          f"({type(e).__name__}: {e})") from None
 
 
-def _read(data: dict[str, Any]) -> SnapshotFile:
+def _read(data: dict[str, Any], shared: dict[object, object] | None) -> SnapshotFile:
     if "targets" in data:
         if set(data) != {"schema", "targets", "tree"}:
             raise ValueError(f"top-level keys {sorted(data)}")
@@ -108,7 +114,7 @@ def _read(data: dict[str, Any]) -> SnapshotFile:
         bodies = {(data["arch"], data["view"]): {k: v for k, v in data.items()
                                                  if k not in ("schema", "arch", "view")}}
     snapshots = {}
-    decoder = Decoder()
+    decoder = Decoder(shared)
     for (arch, view), body in bodies.items():
         if arch not in TARGETS or view not in VIEWS:
             raise ValueError(f"unknown target and view {arch}/{view}")

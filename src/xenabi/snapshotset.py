@@ -82,7 +82,7 @@ def unpack(data: object, shared: dict[object, object] | None = None
     if not isinstance(data, dict):
         raise TypeError("not a JSON object")
     values = data["values"]
-    keep = shared if shared is not None else {}
+    keep = shared  # within one entry, each value is there once already
     fields = _decoded(values["fields"], FieldLayout.from_json, keep)
     decoded: dict[str, list[Any]] = {
         "records": _decoded(values["records"],
@@ -102,7 +102,9 @@ def unpack(data: object, shared: dict[object, object] | None = None
 
 
 def _decoded(items: Iterable[Any], decode: Callable[[Any], _V],
-             shared: dict[object, object]) -> list[_V]:
+             shared: dict[object, object] | None) -> list[_V]:
+    if shared is None:
+        return list(map(decode, items))
     keep = shared.setdefault
     return [keep(v, v) for v in map(decode, items)]  # type: ignore[misc]
 
