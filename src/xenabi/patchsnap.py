@@ -32,8 +32,8 @@ from typing import TypeVar
 
 from xenabi import cexpr
 from xenabi.errors import XenAbiError
-from xenabi.model import (Constant, Coord, IntConstant, MacroDef, RecordLayout, Scalar,
-                          Snapshot, Status, StrConstant, TypedefLayout)
+from xenabi.model import (Constant, Coord, HeaderStatus, IntConstant, MacroDef, RecordLayout,
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout)
 from xenabi.targets import TARGETS
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -347,7 +347,25 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
         header, line = new_here[name][:2] if name in new_here else _where(consts[name])
         consts[name] = _macro_constant(v, header, line, m.body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
-                   typedefs=_shift(snap.typedefs, maps))
+                   typedefs=_shift(snap.typedefs, maps),
+                   headers=_moved_statuses(snap.headers, maps))
+
+
+def _moved_statuses(statuses: Mapping[str, HeaderStatus], maps: Mapping[str, dict[int, int]]
+                    ) -> dict[str, HeaderStatus]:
+    """``statuses`` with a reason located in a changed header (``domctl.h:15: #error``:
+    a tools-only header in the guest view) at the line the patch moved it to."""
+    out = {}
+    for h, st in statuses.items():
+        if any((st.why or "").startswith(f"includes {name}:") for name in maps):
+            raise _Unsafe(f"{h}: {st.why}")  # a reason that names a line in its text
+        if st.coord is not None and st.coord.file in maps:
+            line = maps[st.coord.file].get(st.coord.line)
+            if line is None:
+                raise _Unsafe(f"{st.coord}: the reason {h} is left out stands on a changed line")
+            st = replace(st, coord=replace(st.coord, line=line))
+        out[h] = st
+    return out
 
 
 #: words an integer macro body may hold besides other macros (casts to C's own types)
