@@ -91,7 +91,8 @@ def _header(name: str, old_text: str, new_text: str) -> _Header:
     changed_new: list[int] = []
     sm = difflib.SequenceMatcher(None, raw_old, raw_new, autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
+        if tag == "equal" or _comments_only(raw_old[i1:i2], raw_new[j1:j2], old[i1:i2],
+                                            new[j1:j2]):
             line_map.update({i + 1: j1 + (i - i1) + 1 for i in range(i1, i2)})
         else:
             changed_old.extend(range(i1, i2))
@@ -105,6 +106,15 @@ def _header(name: str, old_text: str, new_text: str) -> _Header:
                 raise _Unsafe(f"{name}:{i + 1}: not an object-like #define")
     segments, depth = _segments(new)
     return _Header(name, old, new, line_map, changed_old, changed_new, segments, depth)
+
+
+def _comments_only(raw_old: list[str], raw_new: list[str], old: list[str],
+                   new: list[str]) -> bool:
+    """Whether lines changed only in their comments (``XEN_CPUFEATURE(FRED, 10*32+17) /*
+    Fast ...`` renamed in its comment): the code, and so what cpp gives the parser, is
+    the same. A line with a string is not taken, where ``/*`` may be no comment."""
+    return (len(old) == len(new) and [ln.rstrip() for ln in old] == [ln.rstrip() for ln in new]
+            and not any('"' in ln for ln in (*raw_old, *raw_new)))
 
 
 def _is_object_define(line: str) -> bool:
