@@ -197,8 +197,10 @@ def test_two_cached_trees_share_their_equal_values(tmp_path: Path,
     monkeypatch.setenv("XENABI_CACHE_DIR", str(tmp_path / "cache"))
     base, head = (open_tree(p) for p in _mini_pair(tmp_path))
     cold = take_trees([base, head], ["x86_64"], use_cache=False)
-    take_trees([base, head], ["x86_64"])  # fills the cache
-    assert list((tmp_path / "cache").glob("snapshot-set-*.json"))
+    take_trees([base, head], ["x86_64"])  # computes: each snapshot's own entry
+    assert not list((tmp_path / "cache").glob("snapshot-set-*.json"))
+    assert take_trees([base, head], ["x86_64"]) == cold  # reads them, and packs each tree
+    assert len(list((tmp_path / "cache").glob("snapshot-set-*.json"))) == 2
     warm = take_trees([base, head], ["x86_64"])
     assert warm == cold
     b, h = (w["x86_64", "tools"] for w in warm)

@@ -369,9 +369,13 @@ def take_trees(trees: Sequence[XenTree], arches: Iterable[str] | None = None,
                                                    reads)):
         outs[i][(a, v)] = snap
     done = [{p: out[p] for p in ps} for out, ps in zip(outs, pairs)]
+    # packed when a tree's snapshots were all read from their own entries (a second run),
+    # not when some were computed: a run that computes is often the only one (--no-cache
+    # in CI, a check of a tree once), and packing a tree costs about 0.1 s
+    computed = {i for i, _, _ in todo}
     deps = _cache.dependencies(reads) if None in whole else {}
-    for k, w, snaps in zip(keys, whole, done):
-        if w is None and store.where is not None:  # no cache: no packing
+    for i, (k, w, snaps) in enumerate(zip(keys, whole, done)):
+        if w is None and i not in computed and store.where is not None:
             packed = json.dumps(snapshotset.pack(snaps, sort=True), sort_keys=True)
             store.put("snapshot-set", k, _cache.sealed(packed), deps)
     return done
