@@ -54,21 +54,27 @@ def load_snapshot(path: str | Path, use_cache: bool = True,
     Raises UsageError (one line naming the file) when it cannot be read, is not
     JSON (with the line of the syntax error), or is not ``xenabi-snapshot/1``.
     """
+    store = _cache.Cache(use_cache)
+    k = None
+    if store.where is not None:  # no cache: neither the key's digest nor the packing
+        try:
+            # the bytes make the key: a hit needs no decoding of the text
+            k = _cache.key("snapshot-file", hashlib.sha256(Path(path).read_bytes()).hexdigest())
+        except OSError:
+            pass  # said below, as by any read of the file
+    hit = None if k is None else store.get("snapshot-file", k, partial(_cached, shared=shared))
+    if hit is not None:
+        return hit
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"{path}: cannot read the snapshot: "
                          f"{getattr(e, 'strerror', None) or e}") from None
-    store = _cache.Cache(use_cache)
-    if store.where is None:  # no cache: neither the key's digest nor the packing
-        return _parse(path, text, shared)
-    k = _cache.key("snapshot-file", hashlib.sha256(text.encode()).hexdigest())
-    hit = store.get("snapshot-file", k, partial(_cached, shared=shared))
-    if hit is not None:
-        return hit
     read = _parse(path, text, shared)
-    store.put("snapshot-file", k, _cache.sealed(json.dumps(
-        {"tree": read.tree, "snapshots": snapshotset.pack(read.snapshots)}, sort_keys=True)))
+    if k is not None:
+        store.put("snapshot-file", k, _cache.sealed(json.dumps(
+            {"tree": read.tree, "snapshots": snapshotset.pack(read.snapshots)},
+            sort_keys=True)))
     return read
 
 
