@@ -7,15 +7,18 @@ Prints each commit's wall time and how many target-views it computed again,
 then the mean and median per commit, wall and CPU (this process and its cpp
 children), split into commits that change a header and those that do not.
 
-Measured 2026-12-03 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits; the
-2-core machine at load 8.7, so wall is about 3x CPU): 1.02 s CPU per commit
-over the range (36.6 s CPU, 107 s wall), the first commit's parent computed
-from nothing included; 86 of 296 target-views computed, the rest kept from
-the parent. Commits that kept every snapshot (22, docs or other arches'
-headers): 0.76 s wall; commits that computed 4-8 target-views again (13):
-5.4 s wall. The 0.5 s per commit of issue 11 is not met: a header commit
-still recomputes whole target-views (their unchanged declarations' parse is
-reused; their layouts and constants are not) and reruns every rule.
+Measured 2026-12-04 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits; the
+2-core machine shared, pandoc's cache warm): before commits that change only
+macros derived their snapshots (load 2.3), 1.47 s wall and 1.41 s CPU per
+commit over the range, 140 target-views computed of 296; after (load 2.0),
+0.85 s wall and 0.84 s CPU, 80 computed. The first commit's parent is
+computed from nothing (5.9 s); of the 35 others, 28 keep or derive every
+snapshot (0.21 s on average: docs, comments, macros) and 7 compute
+target-views again (2.4 s on average: declarations, conditionals, a macro
+calling a function-like one), 0.66 s per commit in all, over the 0.5 s of
+issue 11: those 7 recompute whole target-views (their unchanged
+declarations' parse is reused; their layouts and constants are not) and
+rerun every rule.
 """
 
 from __future__ import annotations

@@ -173,6 +173,12 @@ EDITS = {
     "a flag made of others": hunk("#define MINI_MASK (0xFF << 8)",
                                   "#define MINI_MASK (0xFF << 8)\n"
                                   "#define MINI_AB (MINI_FLAG_A | MINI_FLAG_B)"),
+    "a comment beside a field": hunk("    uint32_t magic;",
+                                     "    uint32_t magic; /* the first word */"),
+    # the guest view leaves tools.h out at its #error, whose line the comments move
+    "comments above a tools-only #error": hunk(
+        "#define MINI_TOOLS_H", "#define MINI_TOOLS_H\n/* a note */\n/* and one more */",
+        name="xen/include/public/tools.h"),
 }
 
 

@@ -71,6 +71,15 @@ def _first(d: dict) -> dict:
     return d[sorted(d)[0]]
 
 
+def _twin_with_false_offset(records: dict) -> dict:
+    """``records`` and a copy of one whose first field's offset 0 is written ``false``:
+    equal to the original in Python (``False == 0``), and still of the wrong type."""
+    rec = next(r for _, r in sorted(records.items()) if r["fields"])
+    assert rec["fields"][0]["offset_bits"] == 0
+    twin = {**rec, "fields": [{**rec["fields"][0], "offset_bits": False}, *rec["fields"][1:]]}
+    return {**records, "struct zz_twin": twin}
+
+
 BAD = {
     "a list": lambda d: [d],
     "another schema": lambda d: {**d, "schema": "xenabi-findings/1"},
@@ -92,6 +101,8 @@ BAD = {
                                                           for k, v in d["records"].items()}},
     "fields not a list": lambda d: {**d, "records": {k: {**v, "fields": 3}
                                                       for k, v in d["records"].items()}},
+    "an offset of false beside one of 0": lambda d: {**d, "records": _twin_with_false_offset(
+        d["records"])},
 }
 
 

@@ -3,13 +3,17 @@
 Policy (what the README promises):
 
 - **What is cached.** Snapshots (one entry per tree, target, view and interface
-  version) and the merged findings of ``xenabi check`` (one entry per tree,
-  targets, views and rules; waivers are applied afresh on every run). The docs
-  reader keeps its own entries in ``docs/`` below the same directory.
+  version, and one per tree, targets, views and version holding them together,
+  each distinct value once: :mod:`xenabi.snapshotset`), the snapshots read from
+  a snapshot file (one entry per file content), and the merged findings of
+  ``xenabi check`` (one entry per tree, targets, views and rules; waivers are
+  applied afresh on every run). The docs reader keeps its own entries in
+  ``docs/`` below the same directory.
 - **The key.** Every file of the installed package (all of ``src/xenabi``: its
   modules, the headers in ``sysinclude/``, ``data/*.toml``) and ``__version__``;
-  the inputs the caller names (the tree's public headers, and for findings
-  xlat.lst, reference.size, xen/Makefile and docs/); and the options that change
+  the inputs the caller names (the tree's public headers, a snapshot file's text,
+  and for findings xlat.lst, reference.size, xen/Makefile and docs/); and the
+  options that change
   the output (targets, views, rules, interface version). Files a run read that
   are not known before it runs (a header including a file from outside the tree)
   are stored with the entry, with a hash of their content, and checked on every
@@ -22,7 +26,8 @@ Policy (what the README promises):
   concurrent run reads a whole entry or none; two runs writing the same entry
   write the same content.
 - **Reads validate**: the entry's schema, xenabi's version and key, its
-  dependencies' hashes, and the caller's check of the payload's types. An entry
+  dependencies' hashes, and the caller's check of the payload's types (for a
+  payload kept as text, :func:`sealed`, the text's digest too). An entry
   that does not validate is a miss: the value is computed and the entry rewritten.
 - **Size.** At most :data:`MAX_BYTES`; past it, the oldest entries (by mtime;
   a hit touches its entry) are removed after a write.
@@ -203,6 +208,20 @@ def _evict(where: Path, limit: int = MAX_BYTES) -> None:
         except OSError:
             pass
         total -= size
+
+
+def sealed(text: str) -> dict[str, str]:
+    """A payload of JSON text with the text's digest, which :func:`opened` checks: a
+    payload kept as text (to be output as it is, or decoded by a reader of its own) that
+    no type check of its values could tell damaged."""
+    return {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+
+def opened(data: object) -> str | None:
+    """The text of a :func:`sealed` payload, whole (its digest matches), else None."""
+    if not isinstance(data, dict) or not isinstance(text := data.get("text"), str):
+        return None
+    return text if hashlib.sha256(text.encode()).hexdigest() == data.get("sha256") else None
 
 
 _PLAIN = frozenset({str, int, float, type(None)})

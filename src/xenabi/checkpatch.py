@@ -175,7 +175,7 @@ def judge(base_name: str, base: Mapping[tuple[str, str], Snapshot], base_found: 
     HEAD's constant families, and HEAD's unwaived findings BASE had none of (waived or
     not), with the doc-coverage note of the constants it adds."""
     changes = compare(base, head, prefix=head_tree.prefix, since=since,
-                      families=constant_families(head_tree, dict(head)))
+                      families=constant_families(head_tree, head, base))
     new = new_findings(base_found.all_findings(), head_found.findings)
     added = {c.symbol: c for c in changes if c.kind == "constant-added"}
     new.extend(_coverage(head_found.findings, added))
@@ -224,7 +224,7 @@ def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cach
             found = findings(tree, snaps, rules, use_cache=use_cache)
         else:
             fresh = [r for r in rules if r not in RECORD_RULES]
-            kept = [_moved(f, carried) for f in before if f.rule in RECORD_RULES]
+            kept = [moved(f, carried) for f in before if f.rule in RECORD_RULES]
             found = merge([*findings(tree, snaps, fresh, use_cache=use_cache), *kept])
         store.put("findings", key, [f.to_json() for f in found])
     return found
@@ -248,7 +248,8 @@ def _valid_findings(data: object) -> list[Finding] | None:
     return [finding_from_json(d) for d in data] if isinstance(data, list) else None
 
 
-def _moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:
+def moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:
+    """``f`` at the line its file's line map (by file as findings name it) moved it to."""
     m = carried.get(f.file or "")
     line = m.get(f.line) if m is not None and f.line is not None else None
     return replace(f, line=line) if line is not None and line != f.line else f

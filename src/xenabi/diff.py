@@ -69,6 +69,8 @@ def constant_facts(base: Snapshot, head: Snapshot,
     """``families``: HEAD's constant families by member name (None: HEAD has no text)."""
     for name in sorted(base.constants.keys() | head.constants.keys()):
         b, h = base.constants.get(name), head.constants.get(name)
+        if b is h:
+            continue  # most: one value both sides read from one cache entry or derived
         if h is None:
             assert b is not None
             yield Fact("constant-removed", B, name, f"{name} removed", b.header, b.line,
@@ -179,6 +181,8 @@ def _collision(name: str, h: IntConstant, kin: list[tuple[str, IntConstant]]) ->
 def record_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
     for key in sorted(base.records.keys() | head.records.keys()):
         b, h = base.records.get(key), head.records.get(key)
+        if b is h:
+            continue  # as in constant_facts
         if anonymous_key(key):
             continue  # named by position: its members are compared in the record holding it
         if h is None:
@@ -277,6 +281,8 @@ def _bits(n: int, bitfield: bool = False) -> str:
 def typedef_facts(base: Snapshot, head: Snapshot) -> Iterator[Fact]:
     for name in sorted(base.typedefs.keys() | head.typedefs.keys()):
         b, h = base.typedefs.get(name), head.typedefs.get(name)
+        if b is h:
+            continue  # as in constant_facts
         if h is None:
             assert b is not None
             yield Fact("typedef-removed", B, name, f"typedef {name} removed", b.header, b.line,
@@ -327,7 +333,9 @@ def interface_versions(snaps: Snapshots) -> dict[str, tuple[str, int]]:
     out: dict[str, tuple[str, int]] = {}
     for snap in snaps.values():
         for name, c in snap.constants.items():
-            if _TOOLS_VERSION.match(name) and isinstance(c, IntConstant):
+            # the test of the suffix first: thousands of names, a few versions
+            if name.endswith("_INTERFACE_VERSION") and _TOOLS_VERSION.match(name) \
+                    and isinstance(c, IntConstant):
                 out.setdefault(name, (c.header, c.value))
     return out
 

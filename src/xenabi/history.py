@@ -2,7 +2,10 @@
 
 The commits come from :mod:`xenabi.gitwalk`, oldest first, their trees held one
 at a time in one temporary directory. Each tree's :class:`State` (snapshots and
-findings) is made from its parent's: a target and view whose preprocessed
+findings) is made from its parent's: when the commit changes only macros of
+the headers, the snapshots are derived from the parent's as ``check-patch``
+derives a step (:mod:`xenabi.patchsnap`), and the record rules' findings are
+the parent's, lines moved; otherwise a target and view whose preprocessed
 unit the commit cannot have changed keeps its parent's snapshot, the others
 are computed again in one :class:`~xenabi.snapshot.Batch` (so only the
 declarations whose text changed are parsed again), and when no header changed
@@ -18,7 +21,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
+from xenabi import patchsnap
 from xenabi.check import HEADERS_RULE, Report, findings, merge, sort_key
+from xenabi.checkpatch import RECORD_RULES, TABLES, moved
+from xenabi.errors import UsageError
 from xenabi.check import judge as check_judge
 from xenabi.gitwalk import Commit, Git, TreeDir, commits
 from xenabi.model import Finding, HeaderStatus, Severity, Snapshot, Status
@@ -79,19 +85,21 @@ class Evaluator:
         """``tree``'s state; ``changed`` maps each path (from the tree root) that differs
         from ``prev``'s tree to its content there (None where it did not exist)."""
         headers = {p[len(_PUBLIC):]: old for p, old in changed.items() if p.startswith(_PUBLIC)}
-        snaps = {}
-        for arch in self.arches:
-            by_name = applicable(tree, TARGETS[arch])[1] if prev is not None else {}
-            for view in self.views:
-                kept = None if prev is None else self._kept(
-                    tree, prev.snapshots[arch, view], headers, by_name)
-                if kept is None:
-                    kept = compute(tree, arch, view, batch=self.batch)
-                    self.recomputed += 1
-                snaps[arch, view] = kept
+        plan = _plan(tree, headers) if prev is not None and headers else None
+        derived = (patchsnap.derive(plan, prev.snapshots)
+                   if plan is not None and prev is not None else None)
+        snaps = dict(derived) if derived is not None else self._snapshots(tree, prev, headers)
         ran, not_run = runnable(tree, self.rules)
         found: Sequence[Finding]
-        if prev is None or headers or set(ran) != set(prev.rules):
+        if (derived is not None and plan is not None and prev is not None
+                and set(ran) == set(prev.rules) and not any(p in changed for p in TABLES)):
+            # only macros changed, as check-patch derives a step: the record rules'
+            # findings are the parent's, lines moved, and the others run again
+            lines = {tree.finding_path(h.name): h.line_map for h in plan.headers}
+            again = [r for r in ran if r not in RECORD_RULES]
+            found = merge([*(moved(f, lines) for f in prev.findings if f.rule in RECORD_RULES),
+                           *findings(tree, snaps, again)])
+        elif prev is None or headers or set(ran) != set(prev.rules):
             found = findings(tree, snaps, ran)
         else:
             # the snapshots are the parent's: only the rules that read a changed input
@@ -102,6 +110,22 @@ class Evaluator:
                 [*(f for f in prev.findings if f.rule not in again and f.rule != HEADERS_RULE),
                  *findings(tree, snaps, again)])
         return State(snaps, tuple(found), ran, not_run)
+
+    def _snapshots(self, tree: XenTree, prev: State | None,
+                   headers: Mapping[str, bytes | None]) -> dict[tuple[str, str], Snapshot]:
+        """Each target and view: the parent's where the commit cannot have changed its
+        unit, else computed."""
+        snaps = {}
+        for arch in self.arches:
+            by_name = applicable(tree, TARGETS[arch])[1] if prev is not None else {}
+            for view in self.views:
+                kept = None if prev is None else self._kept(
+                    tree, prev.snapshots[arch, view], headers, by_name)
+                if kept is None:
+                    kept = compute(tree, arch, view, batch=self.batch)
+                    self.recomputed += 1
+                snaps[arch, view] = kept
+        return snaps
 
     @staticmethod
     def _kept(tree: XenTree, prev: Snapshot, headers: Mapping[str, bytes | None],
@@ -125,6 +149,20 @@ class Evaluator:
                     tree, h, old, st, prev.headers)):
                 return None
         return prev if statuses == prev.headers else replace(prev, headers=statuses)
+
+
+def _plan(tree: XenTree, headers: Mapping[str, bytes | None]) -> patchsnap.Plan | None:
+    """How the snapshots of ``tree`` follow from its parent's, whose headers differ in
+    ``headers`` (each one's old content), when only macros changed; else None."""
+    if any(old is None or h not in tree.headers for h, old in headers.items()):
+        return None  # a header added or removed: the units themselves change
+    try:
+        new = {h: tree.read(h) for h in tree.headers}
+        old = {**new, **{h: text.decode("utf-8") for h, text in headers.items()
+                         if text is not None}}
+    except (UsageError, UnicodeDecodeError):
+        return None  # left to the pipeline, which says what is wrong
+    return patchsnap.plan(old, new)
 
 
 def _same_error(tree: XenTree, h: str, old: bytes, st: HeaderStatus,
@@ -266,7 +304,7 @@ def judge_findings(waivers: Callable[[XenTree], Sequence[Waiver]]) -> Judge[Verd
     def judge(tree: XenTree, base: State, head: State) -> Verdict:
         snaps = dict(head.snapshots)
         changes = compare(dict(base.snapshots), snaps, prefix=tree.prefix,
-                          families=constant_families(tree, snaps))
+                          families=constant_families(tree, snaps, base.snapshots))
         before = judged(tree, base)
         known = {f.identity() for f in (*before.findings, *(f for f, _ in before.waived))}
         after = judged(tree, head)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 # --------------------------------------------------------------------------
 # Source positions
@@ -489,12 +489,15 @@ class RecordLayout(_Located):
                 "fields": [f.to_json() for f in self.fields]}
 
     @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> RecordLayout:
+    def from_json(cls, d: Mapping[str, Any],
+                  field: Callable[[Mapping[str, Any]], FieldLayout] = FieldLayout.from_json
+                  ) -> RecordLayout:
+        """The inverse of :meth:`to_json`; ``field`` decodes each field."""
         _typed(d, _RECORD_TYPES)
         if d["kind"] not in ("struct", "union"):
             raise ValueError(f"a record of kind {d['kind']!r}")
         return cls(d["kind"], d["size"], d["align"], Coord(d["header"], d["line"]),
-                   tuple(FieldLayout.from_json(f) for f in d["fields"]))
+                   tuple(field(f) for f in d["fields"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,6 +595,81 @@ class TypedefLayout(_Located):
 
 SNAPSHOT_SCHEMA = "xenabi-snapshot/1"
 
+#: a value of a snapshot that :meth:`Snapshot.body` writes with its own ``to_json``
+Encoded: TypeAlias = "RecordLayout | Constant | TypedefLayout | HeaderStatus"
+
+_D = TypeVar("_D")
+
+
+def _flat_key(d: Mapping[str, Any]) -> tuple[object, ...]:
+    """What tells two JSON objects of scalars apart: their items and the types of their
+    values (``1`` equals ``True`` and hashes alike, but only one is a bitfield flag).
+    Raises TypeError for a value that is no scalar, AttributeError for no object."""
+    return (tuple(d.items()), tuple(map(type, d.values())))
+
+
+class Decoder:
+    """Decodes snapshot bodies into one object per distinct value.
+
+    The eight target-views of a tree, and two trees a patch apart, repeat most
+    of their records, fields, constants and typedefs (of 4.17's and a one-line
+    edit's sixteen bodies, a tenth are distinct): each distinct value is decoded
+    and type-checked once and shared, so that a comparison finds equal values
+    identical. :attr:`new` lists the values decoded afresh with the JSON they
+    came from, for a caller that checks that they write it back. A value equal
+    to one in ``shared`` (by value: another decoder's, the other side of a
+    diff) is that one.
+    """
+
+    def __init__(self, shared: dict[object, object] | None = None) -> None:
+        self._values: dict[tuple[object, ...], object] = {}
+        self._equal = shared
+        self.new: list[tuple[Encoded, Mapping[str, Any]]] = []
+
+    def _shared(self, key: tuple[object, ...], d: Mapping[str, Any],
+                make: Callable[[Mapping[str, Any]], _D], top: bool) -> _D:
+        hit = self._values.get(key)
+        if hit is not None:
+            return hit  # type: ignore[return-value]
+        value = make(d)
+        if self._equal is not None:
+            value = self._equal.setdefault(value, value)  # type: ignore[assignment]
+        self._values[key] = value
+        if top:
+            self.new.append((value, d))  # type: ignore[arg-type]
+        return value
+
+    def _flat(self, kind: str, d: Mapping[str, Any], make: Callable[[Mapping[str, Any]], _D],
+              top: bool = True) -> _D:
+        try:
+            key = (kind, *_flat_key(d))
+        except (TypeError, AttributeError):
+            return make(d)  # not a JSON object of scalars: ``make`` says what is wrong
+        return self._shared(key, d, make, top)
+
+    def field(self, d: Mapping[str, Any]) -> FieldLayout:
+        return self._flat("field", d, FieldLayout.from_json, top=False)
+
+    def record(self, d: Mapping[str, Any]) -> RecordLayout:
+        try:
+            key = ("record", tuple(d), tuple(v for k, v in d.items() if k != "fields"),
+                   tuple(map(type, d.values())), tuple(_flat_key(f) for f in d["fields"]))
+        except (TypeError, AttributeError, KeyError):
+            return RecordLayout.from_json(d, self.field)  # which says what is wrong
+        return self._shared(key, d, self._record, True)
+
+    def _record(self, d: Mapping[str, Any]) -> RecordLayout:
+        return RecordLayout.from_json(d, self.field)
+
+    def constant(self, d: Mapping[str, Any]) -> Constant:
+        return self._flat("constant", d, constant_from_json)
+
+    def typedef(self, d: Mapping[str, Any]) -> TypedefLayout:
+        return self._flat("typedef", d, TypedefLayout.from_json)
+
+    def header(self, d: Mapping[str, Any]) -> HeaderStatus:
+        return self._flat("header", d, HeaderStatus.from_json)
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -624,18 +702,25 @@ class Snapshot:
         return {"schema": SNAPSHOT_SCHEMA, "arch": self.arch, "view": self.view, **self.body()}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
-        """A snapshot from :meth:`to_json`'s form, or from :meth:`body`'s with arch and view added.
+    def from_json(cls, data: Mapping[str, Any], decoder: Decoder | None = None) -> Snapshot:
+        """A snapshot from :meth:`to_json`'s form, or from :meth:`body`'s with arch and view
+        added; ``decoder`` shares the values of the snapshots it decodes (without one, each
+        value is decoded on its own: for one snapshot, keying its values costs twice what
+        sharing saves).
 
         Raises KeyError, TypeError or ValueError on a mapping of another shape.
         """
+        record, constant, typedef, header = (
+            (RecordLayout.from_json, constant_from_json, TypedefLayout.from_json,
+             HeaderStatus.from_json) if decoder is None else
+            (decoder.record, decoder.constant, decoder.typedef, decoder.header))
         return cls(
             arch=str(data["arch"]), view=str(data["view"]),
             interface_version=int(str(data["interface_version"]), 16),
-            records={k: RecordLayout.from_json(v) for k, v in data["records"].items()},
-            constants={k: constant_from_json(v) for k, v in data["constants"].items()},
-            typedefs={k: TypedefLayout.from_json(v) for k, v in data["typedefs"].items()},
-            headers={k: HeaderStatus.from_json(v) for k, v in data["headers"].items()},
+            records={k: record(v) for k, v in data["records"].items()},
+            constants={k: constant(v) for k, v in data["constants"].items()},
+            typedefs={k: typedef(v) for k, v in data["typedefs"].items()},
+            headers={k: header(v) for k, v in data["headers"].items()},
         )
 
 

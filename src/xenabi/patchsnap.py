@@ -32,8 +32,8 @@ from typing import TypeVar
 
 from xenabi import cexpr
 from xenabi.errors import XenAbiError
-from xenabi.model import (Constant, Coord, IntConstant, MacroDef, RecordLayout, Scalar,
-                          Snapshot, Status, StrConstant, TypedefLayout)
+from xenabi.model import (Constant, Coord, HeaderStatus, IntConstant, MacroDef, RecordLayout,
+                          Scalar, Snapshot, Status, StrConstant, TypedefLayout)
 from xenabi.targets import TARGETS
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
@@ -91,7 +91,8 @@ def _header(name: str, old_text: str, new_text: str) -> _Header:
     changed_new: list[int] = []
     sm = difflib.SequenceMatcher(None, raw_old, raw_new, autojunk=False)
     for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
+        if tag == "equal" or _comments_only(raw_old[i1:i2], raw_new[j1:j2], old[i1:i2],
+                                            new[j1:j2]):
             line_map.update({i + 1: j1 + (i - i1) + 1 for i in range(i1, i2)})
         else:
             changed_old.extend(range(i1, i2))
@@ -105,6 +106,15 @@ def _header(name: str, old_text: str, new_text: str) -> _Header:
                 raise _Unsafe(f"{name}:{i + 1}: not an object-like #define")
     segments, depth = _segments(new)
     return _Header(name, old, new, line_map, changed_old, changed_new, segments, depth)
+
+
+def _comments_only(raw_old: list[str], raw_new: list[str], old: list[str],
+                   new: list[str]) -> bool:
+    """Whether lines changed only in their comments (``XEN_CPUFEATURE(FRED, 10*32+17) /*
+    Fast ...`` renamed in its comment): the code, and so what cpp gives the parser, is
+    the same. A line with a string is not taken, where ``/*`` may be no comment."""
+    return (len(old) == len(new) and [ln.rstrip() for ln in old] == [ln.rstrip() for ln in new]
+            and not any('"' in ln for ln in (*raw_old, *raw_new)))
 
 
 def _is_object_define(line: str) -> bool:
@@ -347,7 +357,25 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
         header, line = new_here[name][:2] if name in new_here else _where(consts[name])
         consts[name] = _macro_constant(v, header, line, m.body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
-                   typedefs=_shift(snap.typedefs, maps))
+                   typedefs=_shift(snap.typedefs, maps),
+                   headers=_moved_statuses(snap.headers, maps))
+
+
+def _moved_statuses(statuses: Mapping[str, HeaderStatus], maps: Mapping[str, dict[int, int]]
+                    ) -> dict[str, HeaderStatus]:
+    """``statuses`` with a reason located in a changed header (``domctl.h:15: #error``:
+    a tools-only header in the guest view) at the line the patch moved it to."""
+    out = {}
+    for h, st in statuses.items():
+        if any((st.why or "").startswith(f"includes {name}:") for name in maps):
+            raise _Unsafe(f"{h}: {st.why}")  # a reason that names a line in its text
+        if st.coord is not None and st.coord.file in maps:
+            line = maps[st.coord.file].get(st.coord.line)
+            if line is None:
+                raise _Unsafe(f"{st.coord}: the reason {h} is left out stands on a changed line")
+            st = replace(st, coord=replace(st.coord, line=line))
+        out[h] = st
+    return out
 
 
 #: words an integer macro body may hold besides other macros (casts to C's own types)

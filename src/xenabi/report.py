@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from xenabi import __version__
-from xenabi.check import Report
 from xenabi.model import Finding, Severity, place
-from xenabi.waivers import Waiver
+
+# only annotations name them: rendering needs none of the rules these modules load
+if TYPE_CHECKING:
+    from xenabi.check import Report
+    from xenabi.waivers import Waiver
 
 FINDINGS_SCHEMA = "xenabi-findings/1"
 

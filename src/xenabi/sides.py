@@ -14,15 +14,19 @@ import subprocess
 import tarfile
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xenabi.check import Report
 from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
 from xenabi.errors import UsageError
-from xenabi.model import ChangeClass, Finding, Snapshot
+from xenabi.model import ChangeClass, Finding, IntConstant, Snapshot
 from xenabi.snapshotfile import load_snapshot
 from xenabi.tree import PUBLIC, XenTree, open_tree
+
+# the rules are loaded when findings are asked for: a diff of snapshot files needs none
+if TYPE_CHECKING:
+    from xenabi.check import Report
 
 #: what the rules read besides the public headers; archived when the revision has them
 _EXTRA = ("docs", "xen/include/xlat.lst", "tools/include/xen-foreign/reference.size",
@@ -65,13 +69,17 @@ def toplevel(repo: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def open_side(spec: str, repo: str | None) -> Iterator[Side]:
-    """The side ``spec`` names; a revision's files live while the context is open."""
+def open_side(spec: str, repo: str | None, use_cache: bool = True,
+              shared: dict[object, object] | None = None) -> Iterator[Side]:
+    """The side ``spec`` names; a revision's files live while the context is open. The
+    values of a snapshot file read from the cache are one object with their equals in
+    ``shared`` (the other side's, once it is read)."""
     path = Path(spec)
     if path.is_dir():
         yield Side(f"tree {spec}", open_tree(path))
     elif path.exists():
-        yield Side(f"snapshot {spec}", None, dict(load_snapshot(path).snapshots))
+        yield Side(f"snapshot {spec}", None,
+                   dict(load_snapshot(path, use_cache, shared).snapshots))
     else:
         with revision(spec, repo) as side:
             yield side
@@ -150,19 +158,30 @@ def release_versions(spec: str, repo: str | None) -> dict[str, tuple[str, int]]:
                          _git(top, "show", name)) for name in listed)
 
 
-def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
+def constant_families(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
+                      base: Mapping[tuple[str, str], Snapshot] | None = None
                       ) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
     """HEAD's constant families, by (arch, view) and member name, as the flags rule reads
     them from the header text (a family that starts its values over, a second set of
-    flags over the same bits, is two families)."""
+    flags over the same bits, is two families). With ``base``, only the families in the
+    headers of the macros HEAD adds to it: the only ones :func:`xenabi.diff.compare`
+    looks up, and most often one header of eighty."""
     from xenabi.analysis.context import Context
     from xenabi.analysis.families import header_families, split_restarts
 
-    ctx = Context(tree, snaps)
+    wanted = None if base is None else {
+        pair: {c.header for n, c in snap.constants.items()
+               if n not in base[pair].constants and isinstance(c, IntConstant) and c.enum is None}
+        for pair, snap in snaps.items() if pair in base}
+    if wanted is not None:
+        snaps = {pair: _in_headers(snap, wanted.get(pair, ())) for pair, snap in snaps.items()}
+    ctx = Context(tree, dict(snaps))
     out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
     for pair, snap in snaps.items():
         names: dict[str, frozenset[str]] = {}
         for hf in header_families(ctx, snap):
+            if wanted is not None and hf.header not in wanted.get(pair, ()):
+                continue
             for fam in hf.families:
                 for part in split_restarts(fam, hf.text):
                     members = frozenset(m.name for m in part.members)
@@ -170,6 +189,17 @@ def constant_families(tree: XenTree, snaps: dict[tuple[str, str], Snapshot]
                         names[m] = members
         out[pair] = names
     return out
+
+
+def _in_headers(snap: Snapshot, headers: Iterable[str]) -> Snapshot:
+    """``snap`` with the constants of ``headers`` only, and the macros their ``_NAME``s
+    stand behind (the families rule leaves out ``_GTF_readonly`` when ``GTF_readonly``
+    exists): what their families are found from."""
+    keep = set(headers)
+    consts = {n: c for n, c in snap.constants.items() if c.header in keep}
+    consts.update((n[1:], c) for n in list(consts)
+                  if n.startswith("_") and (c := snap.constants.get(n[1:])) is not None)
+    return replace(snap, constants=consts)
 
 
 def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
@@ -208,7 +238,7 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     rules run on HEAD (and BASE, for the identities it had) when both are trees."""
     b, h = side_snapshots((base, head), arches, views, use_cache)
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
-    families = constant_families(head.tree, h) if head.tree is not None else None
+    families = constant_families(head.tree, h, b) if head.tree is not None else None
     changes = compare(b, h, prefix=prefix, since=since, families=families)
     pairs = sorted(b.keys() & h.keys())
     new: list[Finding] = []

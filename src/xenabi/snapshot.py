@@ -10,7 +10,6 @@ code make the key; files read from outside the tree are checked on each read).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -18,11 +17,11 @@ from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
 from xenabi import cache as _cache
-from xenabi import gcpause, lifetime
+from xenabi import gcpause, lifetime, snapshotset
 from xenabi.errors import HeaderError, UsageError, XenAbiError
-from xenabi.model import (Api, Constant, Coord, EnumRef, HeaderStatus, IntConstant, RecordLayout,
-                          Scalar, Snapshot, Status, StrConstant, TypedefLayout, TypedefRef,
-                          anonymous_key, canonical, spell)
+from xenabi.model import (Api, Constant, Coord, Decoder, EnumRef, HeaderStatus, IntConstant,
+                          RecordLayout, Scalar, Snapshot, Status, StrConstant, TypedefLayout,
+                          TypedefRef, anonymous_key, canonical, spell)
 from xenabi.targets import TARGETS, VIEWS, choose
 from xenabi.tree import XenTree
 
@@ -184,25 +183,31 @@ def _key(tree: XenTree, arch: str, view: str, version: int | None) -> str:
 
 def _entry(snap: Snapshot) -> dict[str, str]:
     """A snapshot as the cache keeps it: its body's text, and that text's digest."""
-    text = body_text(snap)
-    return {"text": text, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    return _cache.sealed(body_text(snap))
 
 
-def _text(data: object) -> str | None:
-    """A cached body's text, whole (its digest matches), for output as it is: decoding
-    and encoding it again would cost several times the rest of a warm run."""
-    if not isinstance(data, dict) or not isinstance(text := data.get("text"), str):
-        return None
-    return text if hashlib.sha256(text.encode()).hexdigest() == data.get("sha256") else None
-
-
-def _valid(arch: str, view: str) -> Callable[[object], Snapshot | None]:
+def _valid(arch: str, view: str, decoder: Decoder | None = None
+           ) -> Callable[[object], Snapshot | None]:
     def valid(data: object) -> Snapshot | None:
-        text = _text(data)
+        text = _cache.opened(data)
         if text is None:
             return None
         # Snapshot.from_json checks the type of every value it reads
-        return _from_body(json.loads(text), arch, view)
+        return Snapshot.from_json({**json.loads(text), "arch": arch, "view": view}, decoder)
+    return valid
+
+
+def _set_key(tree: XenTree, pairs: Sequence[tuple[str, str]], version: int | None) -> str:
+    return _cache.key("snapshot-set", tree.fingerprint, ",".join(f"{a}/{v}" for a, v in pairs),
+                      str(version))
+
+
+def _valid_set(pairs: Sequence[tuple[str, str]], shared: dict[object, object]
+               ) -> Callable[[object], dict[tuple[str, str], Snapshot] | None]:
+    def valid(data: object) -> dict[tuple[str, str], Snapshot] | None:
+        text = _cache.opened(data)
+        snaps = None if text is None else snapshotset.unpack(json.loads(text), shared)
+        return snaps if snaps is not None and set(snaps) == set(pairs) else None
     return valid
 
 
@@ -217,10 +222,6 @@ def _check_names(pairs: Iterable[tuple[str, str]]) -> None:
 def body_text(snap: Snapshot) -> str:
     """The cached form of a snapshot: its body as sorted JSON (the arch and view are in the key)."""
     return json.dumps(snap.body(), sort_keys=True)
-
-
-def _from_body(body: dict[str, object], arch: str, view: str) -> Snapshot:
-    return Snapshot.from_json({**body, "arch": arch, "view": view})
 
 
 def take(tree: XenTree, arch: str, view: str = "tools", *, interface_version: int | None = None,
@@ -332,15 +333,35 @@ def take_trees(trees: Sequence[XenTree], arches: Iterable[str] | None = None,
     arches = None if arches is None else tuple(arches)
     pairs = [_pairs(tree, arches, views) for tree in trees]
     reads = reads if reads is not None else set()
+    store = _cache.Cache(use_cache)
+    # a tree's snapshots together, each distinct value once: a fraction of what its
+    # snapshots' own entries hold
+    keys = [_set_key(tree, ps, interface_version) for tree, ps in zip(trees, pairs)]
+    shared: dict[object, object] = {}  # the trees' equal values: one object each
+    whole = [store.get("snapshot-set", k, _valid_set(ps, shared), reads)
+             for k, ps in zip(keys, pairs)]
     # cached ones are read here: a worker pool would cost more than they do
-    outs = [_cached(tree, ps, interface_version, use_cache, reads, _valid)
-            for tree, ps in zip(trees, pairs)]
+    decoder = Decoder()
+    outs = [w if w is not None else
+            _cached(tree, ps, interface_version, use_cache, reads,
+                    lambda a, v: _valid(a, v, decoder))
+            for tree, ps, w in zip(trees, pairs, whole)]
     todo = [(i, a, v) for i, out in enumerate(outs) for a, v in pairs[i] if (a, v) not in out]
     units = [(trees[i], a, v) for i, a, v in todo]
     for (i, a, v), snap in zip(todo, _compute_all(units, interface_version, use_cache, jobs,
                                                    reads)):
         outs[i][(a, v)] = snap
-    return [{p: out[p] for p in ps} for out, ps in zip(outs, pairs)]
+    done = [{p: out[p] for p in ps} for out, ps in zip(outs, pairs)]
+    # packed when a tree's snapshots were all read from their own entries (a second run),
+    # not when some were computed: a run that computes is often the only one (--no-cache
+    # in CI, a check of a tree once), and packing a tree costs about 0.1 s
+    computed = {i for i, _, _ in todo}
+    deps = _cache.dependencies(reads) if None in whole else {}
+    for i, (k, w, snaps) in enumerate(zip(keys, whole, done)):
+        if w is None and i not in computed and store.where is not None:
+            packed = json.dumps(snapshotset.pack(snaps, sort=True), sort_keys=True)
+            store.put("snapshot-set", k, _cache.sealed(packed), deps)
+    return done
 
 
 def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
@@ -348,7 +369,10 @@ def take_all_texts(tree: XenTree, arches: Iterable[str] | None = None,
                    use_cache: bool = True, jobs: int | None = None) -> dict[tuple[str, str], str]:
     """Like :func:`take_all`, as :func:`body_text`: a cached body's text is used as it is."""
     pairs = _pairs(tree, arches, views)
-    out = _cached(tree, pairs, interface_version, use_cache, set(), lambda _a, _v: _text)
+    # a cached body's text is output as it is: decoding and encoding it again would cost
+    # several times the rest of a warm run
+    out = _cached(tree, pairs, interface_version, use_cache, set(),
+                  lambda _a, _v: _cache.opened)
     todo = [p for p in pairs if p not in out]
     computed = _compute_all([(tree, a, v) for a, v in todo], interface_version, use_cache,
                             jobs, set())

@@ -46,10 +46,11 @@ def execute(args: argparse.Namespace) -> int:
     check_target(args.output)
     fail_on = ("breaking",) if args.fail_on == "breaking" else ("breaking", "suspicious")
     since = args.since_release or (args.base if is_release_tag(args.base, args.repo) else None)
+    shared: dict[object, object] = {}  # two snapshot files' equal values, one object each
     with contextlib.ExitStack() as stack:
-        base = stack.enter_context(open_side(args.base, args.repo))
-        head = (stack.enter_context(open_side(args.head, args.repo)) if args.head
-                else work_tree(args.repo))
+        base = stack.enter_context(open_side(args.base, args.repo, not args.no_cache, shared))
+        head = (stack.enter_context(open_side(args.head, args.repo, not args.no_cache, shared))
+                if args.head else work_tree(args.repo))
         result = diff_sides(base, head, arches=args.arch, views=args.view,
                             use_cache=not args.no_cache, since=release_versions(since, args.repo) if since else None,
                             all_findings=args.all, findings=not args.no_findings,

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from xenabi.cli.output import check_target, emit, to_json
 from xenabi.errors import UsageError
-from xenabi.layoutview import render_snapshots
-from xenabi.run import snapshots
 from xenabi.targets import TARGETS, VIEWS
-from xenabi.tree import find_tree
 
 
 def _interface_version(text: str) -> int:
@@ -63,6 +59,13 @@ def _one_target(arches: list[str]) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
+    # here, not above: every command's parser is built, and the other commands need none
+    # of the rules that xenabi.run loads
+    from xenabi.cli.output import check_target, emit, to_json
+    from xenabi.layoutview import render_snapshots
+    from xenabi.run import snapshots
+    from xenabi.tree import find_tree
+
     arches = list(dict.fromkeys(args.arch or ()))  # as given, each once
     if args.format == "json":
         _one_target(arches)

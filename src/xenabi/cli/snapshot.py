@@ -6,7 +6,6 @@ import argparse
 
 from xenabi.cli.output import check_target, emit, to_json
 from xenabi.model import SNAPSHOT_SCHEMA
-from xenabi.run import snapshot_texts
 from xenabi.tree import find_tree
 
 
@@ -21,6 +20,8 @@ def configure_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def execute(args: argparse.Namespace) -> int:
+    from xenabi.run import snapshot_texts  # loads the rules: no other command's parser needs it
+
     check_target(args.output)
     tree = find_tree(args.xen_root)
     texts = snapshot_texts(tree, args.arch, args.view, use_cache=not args.no_cache)
