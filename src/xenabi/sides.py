@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
+from xenabi import lifetime
 from xenabi.errors import UsageError
 from xenabi.model import ChangeClass, Finding, IntConstant, Snapshot
 from xenabi.snapshotfile import load_snapshot
@@ -229,6 +230,11 @@ def _checked(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
     return run(tree, given={p: snaps[p] for p in pairs}, use_cache=use_cache)
 
 
+def _checked_args(args: tuple[XenTree, Mapping[tuple[str, str], Snapshot],
+                                Sequence[tuple[str, str]], bool]) -> Report:
+    return _checked(*args)
+
+
 def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                views: Iterable[str] | None = None, use_cache: bool = True,
                since: Mapping[str, tuple[str, int]] | None = None, all_findings: bool = False,
@@ -244,13 +250,15 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     new: list[Finding] = []
     not_run: list[tuple[str, str]] = []
     if findings and head.tree is not None and base.tree is not None:
-        head_report = _checked(head.tree, h, pairs, use_cache)
-        not_run = list(head_report.not_run)
         if all_findings:
+            head_report = _checked(head.tree, h, pairs, use_cache)
             new = list(head_report.findings)
         else:
-            base_report = _checked(base.tree, b, pairs, use_cache)
+            # the two sides' rules are independent: BASE's run in a worker beside HEAD's
+            base_report, head_report = lifetime.fork_map(
+                _checked_args, [(base.tree, b, pairs, use_cache), (head.tree, h, pairs, use_cache)])
             new = new_findings(base_report.all_findings(), head_report.findings)
+        not_run = list(head_report.not_run)
     elif findings:
         not_run = [("findings", "a side is a snapshot file")]
     return DiffReport(base.name, head.name, tuple(changes), tuple(new),
