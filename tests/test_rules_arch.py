@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ruleskit import context, fld, make_tree, rec, snapshot, td
-from xenabi.model import RecordLayout, Severity, Snapshot, spelled
+from xenabi.model import RecordLayout, Severity, Snapshot
 from xenabi.analysis.compare import differences
 from xenabi.rules.arch import FixedWidth, check_arch, unshared
 
@@ -178,7 +178,7 @@ def test_fixed_width_looks_through_typedefs_arrays_and_nested_records() -> None:
     fw = FixedWidth(snap)
     assert fw.record("struct inner") and fw.record("struct outer")
     assert not fw.record("struct bad")
-    assert fw.type(spelled("enum xenbus_state")) and not fw.type(spelled("unknown_t"))
+    assert fw.type("enum xenbus_state") and not fw.type("unknown_t")
 
 
 def test_guest_handles_are_fixed_width_where_they_are_64_bits() -> None:
@@ -190,8 +190,8 @@ def test_guest_handles_are_fixed_width_where_they_are_64_bits() -> None:
                                        "__guest_handle_64_uint8": wide})
     for arch, plain_fixed in (("x86_32", False), ("x86_64", True), ("arm32", True)):
         fw = FixedWidth(snap_for(arch))
-        assert fw.type(spelled("__guest_handle_uint8")) is plain_fixed, arch
-        assert fw.type(spelled("__guest_handle_64_uint8")), arch  # declared 64 bits, whatever its align
+        assert fw.type("__guest_handle_uint8") is plain_fixed, arch
+        assert fw.type("__guest_handle_64_uint8"), arch  # declared 64 bits, whatever its align
 
 
 def test_differences_lists_fields_then_size_and_caps_the_list() -> None:

@@ -60,7 +60,8 @@ from xenabi.analysis import xlat
 from xenabi.analysis.compare import architectures_differ, differences, leaves, signature, versus
 from xenabi.analysis.context import Context
 from xenabi.model import (CType, EnumRef, FieldLayout, Finding, Function, Pointer, RecordLayout,
-                          RecordRef, Scalar, Severity, Snapshot, TypedefRef, element_type)
+                          RecordRef, Scalar, Severity, Snapshot, TypedefRef, element_type,
+                          spelled)
 from xenabi.rules.registry import rule
 from xenabi.targets import TARGETS
 from xenabi.tomlfile import table_lines
@@ -88,12 +89,14 @@ class FixedWidth:
     def __init__(self, snap: Snapshot) -> None:
         self.snap = snap
         self._records: dict[str, bool] = {}
-        self._types: dict[CType, bool] = {}
+        self._types: dict[str, bool] = {}
 
-    def type(self, t: CType, depth: int = 0) -> bool:
-        hit = self._types.get(t)
+    def type(self, spelling: str, depth: int = 0) -> bool:
+        """Whether a type, as a field or typedef spells it, is fixed-width (memoized by
+        its spelling: a string hashes once, a nested CType on every lookup)."""
+        hit = self._types.get(spelling)
         if hit is None:
-            hit = self._types[t] = self._type(element_type(t), depth)
+            hit = self._types[spelling] = self._type(element_type(spelled(spelling)), depth)
         return hit
 
     def _type(self, t: CType, depth: int) -> bool:
@@ -111,7 +114,7 @@ class FixedWidth:
             case TypedefRef(name) if name in self.snap.records:
                 return self.record(name)  # the typedef that names a record without a tag
             case TypedefRef(name) if depth < 16 and name in self.snap.typedefs:
-                return self.type(self.snap.typedefs[name].ctype, depth + 1)
+                return self.type(self.snap.typedefs[name].type, depth + 1)
         return False  # a pointer, a function, an unknown typedef
 
     def _handle(self, name: str) -> bool:
@@ -127,7 +130,7 @@ class FixedWidth:
             self._records[key] = False  # a record that contains itself is not fixed
             rec = self.snap.records.get(key)
             self._records[key] = rec is not None and all(
-                self.type(f.ctype) for f in leaves(rec))
+                self.type(f.type) for f in leaves(rec))
         return self._records[key]
 
 
