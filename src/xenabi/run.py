@@ -12,6 +12,7 @@ afresh every run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from xenabi import cache as _cache
 from xenabi.check import (Report, default_waivers, finding_from_json, findings, inputs_digest,
@@ -23,6 +24,9 @@ from xenabi.snapshot import take_all, take_all_texts
 from xenabi.targets import VIEWS, choose, tree_arches
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
+
+if TYPE_CHECKING:  # the docs package loads only when a docs rule runs
+    from xenabi.docs import Reading
 
 Snapshots = Mapping[tuple[str, str], Snapshot]
 
@@ -65,11 +69,12 @@ def _valid_findings(data: object) -> list[Finding] | None:
 def run(tree: XenTree, *, arches: Iterable[str] | None = None,
         views: Iterable[str] | None = None, rules: Iterable[str] | None = None,
         waivers: Sequence[Waiver] | None = None, use_cache: bool = True,
-        given: Snapshots | None = None) -> Report:
+        given: Snapshots | None = None, docs: Reading | None = None) -> Report:
     """Check ``tree``: the rules asked for (default: all) that it has the inputs of, on
     the targets and views asked for (default: all), with ``waivers`` (default: the
     tree's, :func:`xenabi.check.default_waivers`). ``given`` are snapshots already
-    taken (their targets and views are the run's; the findings cache is not used)."""
+    taken (their targets and views are the run's; the findings cache is not used), and
+    ``docs`` the tree's docs already being read for them (:func:`read_docs_early`)."""
     asked = tuple(rules) if rules is not None else tuple(REGISTRY)
     unknown = [r for r in asked if r not in REGISTRY]
     if unknown:
@@ -77,7 +82,7 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
     if given is not None:
         ran, not_run = runnable(tree, asked, [a for a, _ in given], [v for _, v in given])
-        found = findings(tree, given, ran, use_cache=use_cache)
+        found = findings(tree, given, ran, use_cache=use_cache, docs=docs)
         return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run,
                      tree_arches(tree.headers))
     arch_list = choose(tree.headers, arches)
@@ -89,7 +94,7 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     hit = store.get("findings", k, _valid_findings)
     if hit is None:
         # pandoc reads the docs while the snapshots are computed
-        docs = read_docs_early(tree, ran, use_cache=use_cache)
+        docs = docs or read_docs_early(tree, ran, use_cache=use_cache)
         reads: set[str] = set()
         snaps = snapshots(tree, arch_list, view_list, use_cache=use_cache, reads=reads)
         hit = findings(tree, snaps, ran, use_cache=use_cache, docs=docs)

@@ -28,6 +28,7 @@ from xenabi.tree import PUBLIC, XenTree, open_tree
 # the rules are loaded when findings are asked for: a diff of snapshot files needs none
 if TYPE_CHECKING:
     from xenabi.check import Report
+    from xenabi.docs import Reading
 
 #: what the rules read besides the public headers; archived when the revision has them
 _EXTRA = ("docs", "xen/include/xlat.lst", "tools/include/xen-foreign/reference.size",
@@ -219,20 +220,39 @@ def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
 
 
 def _checked(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
-             pairs: Sequence[tuple[str, str]], use_cache: bool) -> Report:
+             pairs: Sequence[tuple[str, str]], use_cache: bool,
+             docs: Reading | None = None) -> Report:
     """The rules' report on ``tree``: from the findings cache, as ``check`` keeps it, when
-    the pairs are every view of some targets; else (and with no cache) on ``snaps``."""
+    the pairs are every view of some targets; else (and with no cache) on ``snaps``.
+    ``docs``: the tree's docs, already read."""
     from xenabi.run import run
 
     arches, views = target_order(a for a, _ in pairs), tuple(sorted({v for _, v in pairs}))
     if use_cache and len(pairs) == len(arches) * len(views):
-        return run(tree, arches=arches, views=views)
-    return run(tree, given={p: snaps[p] for p in pairs}, use_cache=use_cache)
+        return run(tree, arches=arches, views=views, docs=docs)
+    return run(tree, given={p: snaps[p] for p in pairs}, use_cache=use_cache, docs=docs)
 
 
-def _checked_args(args: tuple[XenTree, Mapping[tuple[str, str], Snapshot],
-                                Sequence[tuple[str, str]], bool]) -> Report:
+Checked = tuple[XenTree, Mapping[tuple[str, str], Snapshot], Sequence[tuple[str, str]], bool,
+                "Reading | None"]
+
+
+def _checked_args(args: Checked) -> Report:
     return _checked(*args)
+
+
+def _read_docs(sides: Sequence[Side], use_cache: bool) -> list[Reading | None]:
+    """Start pandoc on each side's docs, so that it reads them while the snapshots are
+    computed (as ``check`` does); sides whose documents are the same text share one
+    reading (a change to the headers alone leaves docs/ as it was)."""
+    from xenabi.docs import Reading, document_texts
+
+    out: list[Reading | None] = []
+    for side in sides:
+        texts = document_texts(side.tree) if side.tree is not None else None
+        same = next((r for r in out if r is not None and r.texts == texts), None)
+        out.append(None if texts is None else same or Reading(texts, cache=use_cache))
+    return out
 
 
 def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
@@ -242,6 +262,8 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                ) -> DiffReport:
     """Compare two sides on every target and view both have (of those asked for); the
     rules run on HEAD (and BASE, for the identities it had) when both are trees."""
+    both = findings and head.tree is not None and base.tree is not None
+    readings = _read_docs((base, head), use_cache) if both else [None, None]
     b, h = side_snapshots((base, head), arches, views, use_cache)
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
     families = constant_families(head.tree, h, b) if head.tree is not None else None
@@ -249,14 +271,19 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     pairs = sorted(b.keys() & h.keys())
     new: list[Finding] = []
     not_run: list[tuple[str, str]] = []
-    if findings and head.tree is not None and base.tree is not None:
+    if both:
+        assert head.tree is not None and base.tree is not None
         if all_findings:
-            head_report = _checked(head.tree, h, pairs, use_cache)
+            head_report = _checked(head.tree, h, pairs, use_cache, readings[1])
             new = list(head_report.findings)
         else:
+            for r in readings:  # done before the fork: a worker has no threads
+                if r is not None:
+                    r.result()
             # the two sides' rules are independent: BASE's run in a worker beside HEAD's
             base_report, head_report = lifetime.fork_map(
-                _checked_args, [(base.tree, b, pairs, use_cache), (head.tree, h, pairs, use_cache)])
+                _checked_args, [(base.tree, b, pairs, use_cache, readings[0]),
+                                (head.tree, h, pairs, use_cache, readings[1])])
             new = new_findings(base_report.all_findings(), head_report.findings)
         not_run = list(head_report.not_run)
     elif findings:

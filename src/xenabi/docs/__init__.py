@@ -38,11 +38,17 @@ def load_docs(tree: XenTree, *, cache: bool = True) -> DocSet | None:
 
 def start_loading(tree: XenTree, *, cache: bool = True) -> Reading | None:
     """Like :func:`load_docs`, but returns as soon as pandoc has started."""
+    texts = document_texts(tree)
+    return None if texts is None else Reading(texts, cache=cache)
+
+
+def document_texts(tree: XenTree) -> dict[str, str] | None:
+    """The text of every ``.pandoc`` document under the tree's ``docs/``, by path from the
+    tree's root; None without docs/."""
     if tree.docs is None:
         return None
-    texts = {p.relative_to(tree.root).as_posix(): _read(tree.root, p)
-             for p in sorted(tree.docs.rglob("*.pandoc"))}
-    return Reading(texts, cache=cache)
+    return {p.relative_to(tree.root).as_posix(): _read(tree.root, p)
+            for p in sorted(tree.docs.rglob("*.pandoc"))}
 
 
 def read_documents(texts: Mapping[str, str], *, cache: bool = True) -> DocSet:
