@@ -232,3 +232,24 @@ def test_a_change_lists_only_target_and_view_pairs_where_it_holds() -> None:
     both = {p: snap(*p, 2) for p in pairs}
     assert [(c.arches, c.views) for c in compare(base, both)] == [
         (("x86_32", "x86_64"), ("guest", "tools"))]
+
+
+def test_sides_share_one_docs_reading_only_when_their_documents_are_the_same(
+        tmp_path: Path) -> None:
+    """pandoc reads a side's docs while the snapshots are computed; a side whose documents
+    are the same text as the other's takes the same reading, one whose docs differ its own
+    (its doc findings are its documents')."""
+    from xenabi.sides import Side, _read_docs
+    from xenabi.tree import open_tree
+
+    trees = []
+    for name, text in (("a", "# A\n\n`MINI_FLAG_A`\n"), ("b", "# A\n\n`MINI_FLAG_A`\n"),
+                       ("c", "# C\n\n`MINI_FLAG_C`\n")):
+        root = copy_mini(tmp_path / name)
+        (root / "docs" / "misc").mkdir(parents=True, exist_ok=True)
+        (root / "docs" / "misc" / "mini.pandoc").write_text(text)
+        trees.append(open_tree(root))
+    a, b, c = _read_docs([Side(f"tree {t.root}", t) for t in trees], use_cache=False)
+    assert a is not None and a is b and c is not None and c is not a
+    assert [d.path for d in c.result()] == ["docs/misc/mini.pandoc"]
+    assert any("MINI_FLAG_C" in t.text for t in c.result().documents[0].texts)
