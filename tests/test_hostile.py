@@ -309,6 +309,24 @@ def test_pandoc_interrupted_alone_is_an_interrupt_and_leaves_nothing():
     assert not Path(f"/proc/{pid}").exists()
 
 
+def test_a_pandoc_that_caught_the_interrupt_is_an_interrupt_too(tmp_path):
+    """A SIGINT that reaches pandoc once its runtime is up does not kill it: GHC's runtime
+    prints "pandoc: interrupted" and exits 252 (seen in CI). That is an interrupt, never
+    "pandoc failed"; another exit with a message stays a failure."""
+    from xenabi.docs.pandoc import PandocRun
+    from xenabi.errors import UsageError
+
+    for message, code, raised in (("pandoc: interrupted", 252, KeyboardInterrupt),
+                                  ("pandoc: out of memory", 252, UsageError),
+                                  ("pandoc: interrupted", 1, UsageError)):
+        (fake := tmp_path / "pandoc").write_text(f"#!/bin/sh\necho '{message}' >&2\nexit {code}\n")
+        fake.chmod(0o755)
+        run = PandocRun({"a": "# Title\n"}, str(fake))
+        with pytest.raises(raised):
+            run.result()
+        assert not run._dir.exists()
+
+
 def test_check_whose_pandoc_alone_is_interrupted_exits_130_with_one_line(tmp_path):
     tree = copy_mini(tmp_path / "tree")
     (tree / "docs/misc").mkdir(parents=True)

@@ -81,6 +81,12 @@ def identity(binary: Path) -> str:
     return f"{real}:{st.st_size}:{st.st_mtime_ns}"
 
 
+#: how a Haskell program (pandoc) exits on a SIGINT its runtime caught: it prints
+#: "pandoc: interrupted" and exits 252, where a signal that comes before the runtime's
+#: handler is installed kills it outright
+GHC_INTERRUPTED = 252
+
+
 class PandocRun:
     """One pandoc process reading many documents; :meth:`result` waits for it."""
 
@@ -113,14 +119,16 @@ class PandocRun:
         lifetime.reaped(self._proc)
         self.cpu_seconds = usage.ru_utime + usage.ru_stime
         try:
-            if self._proc.returncode in (-signal.SIGINT, -signal.SIGTERM):
+            code = self._proc.returncode
+            if code in (-signal.SIGINT, -signal.SIGTERM):
                 # pandoc was interrupted, not wrong: so is this run
                 raise KeyboardInterrupt
-            if self._proc.returncode != 0:
+            if code != 0:
                 text = (self._dir / "err").read_text(encoding="utf-8", errors="replace")
                 reason = (text.strip().splitlines() or ["no message"])[-1]
-                raise UsageError(f"{self.binary}: pandoc failed (exit {self._proc.returncode}): "
-                                 f"{reason}")
+                if code == GHC_INTERRUPTED and reason.endswith(": interrupted"):
+                    raise KeyboardInterrupt  # the signal came once its runtime was up
+                raise UsageError(f"{self.binary}: pandoc failed (exit {code}): {reason}")
             out = json.loads((self._dir / "out.json").read_text(encoding="utf-8"))
         finally:
             self._finalizer()
