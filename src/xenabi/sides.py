@@ -263,7 +263,9 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     """Compare two sides on every target and view both have (of those asked for); the
     rules run on HEAD (and BASE, for the identities it had) when both are trees."""
     both = findings and head.tree is not None and base.tree is not None
-    readings = _read_docs((base, head), use_cache) if both else [None, None]
+    # BASE's docs are read only for BASE's findings, which --all does not compare
+    readings = ([None, *_read_docs((head,), use_cache)] if both and all_findings else
+                _read_docs((base, head), use_cache) if both else [None, None])
     b, h = side_snapshots((base, head), arches, views, use_cache)
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
     families = constant_families(head.tree, h, b) if head.tree is not None else None

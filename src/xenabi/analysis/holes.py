@@ -124,9 +124,9 @@ def holes(rec: RecordLayout) -> tuple[Hole, ...]:
         while not f.name.startswith(scopes[-1].prefix):
             close()
         scope = scopes[-1]
-        if scope.union and "." not in f.name[len(scope.prefix):] and not scope.first:
-            place(f.name, reach)  # what the alternative before left at its end
-        if scope.union and "." not in f.name[len(scope.prefix):]:
+        if scope.union and "." not in f.name[len(scope.prefix):]:  # a new alternative
+            if not scope.first:
+                place(f.name, reach)  # what the alternative before left at its end
             reach, last = scope.alternative(reach, last)
         if f.name in inner:  # its members follow and take its bytes
             scopes.append(_Scope(f.name + ".", f.offset_bits, f.offset_bits + f.size_bits,
