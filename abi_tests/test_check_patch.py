@@ -168,8 +168,9 @@ def test_the_seed_as_an_email_reply(checkout: XenTree, seed: str, tmp_path: Path
 
 def test_a_derived_step_finds_what_the_full_rules_find(checkout: XenTree, seed: str,
                                                        tmp_path: Path) -> None:
-    """The seed's step is derived, and the findings it carries over from the base
-    (:data:`~xenabi.checkpatch.RECORD_RULES`, lines moved) are those the rules find."""
+    """The seed's step is derived, and the findings it carries over from the base (the
+    record rules', lines moved, and the flags of every header but xen.h: see
+    :mod:`xenabi.carry`) are those the rules find."""
     from xenabi import checkpatch
     from xenabi.check import findings
     from xenabi.patch import Overlay, dir_reader, read_patches
@@ -182,6 +183,7 @@ def test_a_derived_step_finds_what_the_full_rules_find(checkout: XenTree, seed: 
     (step,) = checkpatch.apply_series(checkout, overlay, read_patches(seed.encode(), "seed"),
                                       tmp_path, base, take_all)
     assert step.derived and step.carried is not None
+    assert step.carried.kept and step.carried.changed == {"xen.h"}
     rules, _ = runnable(step.tree, tuple(REGISTRY))
     assert checkpatch._findings(step.tree, step.snapshots, False, before, step.carried) == \
         findings(step.tree, step.snapshots, rules)

@@ -17,19 +17,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xenabi import patchsnap
+from xenabi.carry import TABLES, Carry, carried_findings, carry
 from xenabi.check import Report
 from xenabi.diff import DiffReport, compare, new_findings, target_order
 from xenabi.model import Change, ChangeClass, Finding, Severity, Snapshot
 from xenabi.patch import FilePatch, Overlay, Patch, Placement, apply_patch, materialize
 from xenabi.sides import constant_families
-from xenabi.targets import TARGETS, choose
+from xenabi.targets import choose
 from xenabi.tree import PUBLIC, XenTree, open_tree
-
-#: rules that read only records, typedefs and the tree's tables: where a step's snapshots
-#: were derived (its records are the previous step's, lines moved) and it leaves the
-#: tables alone, their findings are the previous step's, lines moved
-RECORD_RULES = ("arch", "compat", "holes", "refsize")
-TABLES = ("xen/include/xlat.lst", "tools/include/xen-foreign/reference.size")
 
 #: what judging reads of a checkout (of docs/, the pandoc documents the docs rules read):
 #: copied into each step's tree
@@ -49,9 +44,8 @@ class Step:
     tree: XenTree
     snapshots: Mapping[tuple[str, str], Snapshot]
     derived: bool  #: the snapshots came from the previous step's, not the pipeline
-    #: when the previous step's findings of :data:`RECORD_RULES` carry over: how the lines
-    #: of each changed file (as findings name it) moved; None when they must be found again
-    carried: Mapping[str, Mapping[int, int]] | None = None
+    #: what of the previous step's findings carries over (None: found again)
+    carried: Carry | None = None
 
 
 def _for_headers_dir(patch: Patch) -> tuple[Patch, tuple[str, ...]]:
@@ -85,7 +79,7 @@ def apply_series(base: XenTree, overlay: Overlay, patches: Sequence[Patch], work
     ``workdir``; ``take`` computes the snapshots of a tree when they cannot be derived."""
     steps: list[Step] = []
     texts = _header_texts(base)
-    snaps = base_snapshots
+    snaps, prev_tree = base_snapshots, base
     inputs = CHECKOUT_INPUTS if base.kind == "checkout" else ("",)
     for n, patch in enumerate(patches, 1):
         dropped: tuple[str, ...] = ()
@@ -97,14 +91,16 @@ def apply_series(base: XenTree, overlay: Overlay, patches: Sequence[Patch], work
         new_texts = _updated_texts(texts, overlay.changes, before, base, tree)
         plan = patchsnap.plan(texts, new_texts)
         derived = patchsnap.derive(plan, snaps) if plan is not None else None
-        snaps = derived if derived is not None else take(tree)
-        carried = None
-        if derived is not None and plan is not None and not any(
-                overlay.changes.get(t, b"") != before.get(t, b"") for t in TABLES):
-            carried = {tree.finding_path(h.name): h.line_map for h in plan.headers}
+        prev, snaps = snaps, derived if derived is not None else take(tree)
+        lines = ({tree.finding_path(h.name): h.line_map for h in plan.headers}
+                 if derived is not None and plan is not None else None)
+        carried = carry(tree, prev, snaps, rules_of(prev_tree), rules_of(tree),
+                        [h for h in new_texts if texts.get(h) != new_texts[h]]
+                        + [h for h in texts if h not in new_texts], lines,
+                        any(overlay.changes.get(t, b"") != before.get(t, b"") for t in TABLES))
         steps.append(Step(patch, tuple(placed), dropped, tree, snaps, derived is not None,
                           carried))
-        texts = new_texts
+        texts, prev_tree = new_texts, tree
     return steps
 
 
@@ -203,30 +199,28 @@ def _coverage(head_findings: Sequence[Finding], added: Mapping[str, Change]) -> 
     return out
 
 
-def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cache: bool,
-              before: Sequence[Finding] = (),
-              carried: Mapping[str, Mapping[int, int]] | None = None) -> list[Finding]:
-    """The tree's findings (from the cache when it has them); with ``carried``, those of
-    :data:`RECORD_RULES` are ``before``'s, lines moved, and only the other rules run."""
-    from xenabi import cache
-    from xenabi.check import findings, inputs_digest, merge
+def rules_of(tree: XenTree) -> tuple[str, ...]:
+    """The rules that run on ``tree`` (those it has the inputs of)."""
     from xenabi.rules import REGISTRY, runnable
 
-    rules, _ = runnable(tree, tuple(REGISTRY))
+    return runnable(tree, tuple(REGISTRY))[0]
+
+
+def _findings(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot], use_cache: bool,
+              before: Sequence[Finding] = (), carried: Carry | None = None) -> list[Finding]:
+    """The tree's findings (from the cache when it has them); with ``carried``, what it
+    keeps of ``before``'s (the previous step's) and what the rules find again."""
+    from xenabi import cache
+    from xenabi.run import cached_findings, findings_key
+
+    rules = rules_of(tree)
+    pairs = ([a for a, _ in snaps], [v for _, v in snaps])
     # the key xenabi.run gives the same findings: a base ``xenabi check`` ran on is a hit
-    store = cache.Cache(use_cache)
-    key = cache.key("findings", inputs_digest(tree),
-                    ",".join(a for a in TARGETS if any(a == x for x, _ in snaps)),
-                    ",".join(sorted({v for _, v in snaps})), ",".join(rules))
-    found = store.get("findings", key, _valid_findings)
+    found = cached_findings(tree, *pairs, rules, use_cache)
     if found is None:
-        if carried is None:
-            found = findings(tree, snaps, rules, use_cache=use_cache)
-        else:
-            fresh = [r for r in rules if r not in RECORD_RULES]
-            kept = [moved(f, carried) for f in before if f.rule in RECORD_RULES]
-            found = merge([*findings(tree, snaps, fresh, use_cache=use_cache), *kept])
-        store.put("findings", key, [f.to_json() for f in found])
+        found = carried_findings(tree, snaps, rules, carried, before, use_cache=use_cache)
+        cache.Cache(use_cache).put("findings", findings_key(tree, *pairs, rules),
+                                   [f.to_json() for f in found])
     return found
 
 
@@ -240,19 +234,6 @@ def _waived(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
     rules, not_run = runnable(tree, tuple(REGISTRY))
     return apply_waivers(found, default_waivers(tree), (a for a, _ in snaps),
                          (v for _, v in snaps), rules, not_run)
-
-
-def _valid_findings(data: object) -> list[Finding] | None:
-    from xenabi.check import finding_from_json
-
-    return [finding_from_json(d) for d in data] if isinstance(data, list) else None
-
-
-def moved(f: Finding, carried: Mapping[str, Mapping[int, int]]) -> Finding:
-    """``f`` at the line its file's line map (by file as findings name it) moved it to."""
-    m = carried.get(f.file or "")
-    line = m.get(f.line) if m is not None and f.line is not None else None
-    return replace(f, line=line) if line is not None and line != f.line else f
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,15 @@ The commits come from :mod:`xenabi.gitwalk`, oldest first, their trees held one
 at a time in one temporary directory. Each tree's :class:`State` (snapshots and
 findings) is made from its parent's: when the commit changes only macros of
 the headers, the snapshots are derived from the parent's as ``check-patch``
-derives a step (:mod:`xenabi.patchsnap`), and the record rules' findings are
-the parent's, lines moved; otherwise a target and view whose preprocessed
-unit the commit cannot have changed keeps its parent's snapshot, the others
-are computed again in one :class:`~xenabi.snapshot.Batch` (so only the
-declarations whose text changed are parsed again), and when no header changed
-only the rules that read a changed input (the docs, ``xlat.lst``,
-``reference.size``) run again. A commit's state is then its child's base.
+derives a step (:mod:`xenabi.patchsnap`); otherwise a target and view whose
+preprocessed unit the commit cannot have changed keeps its parent's
+snapshot, the others are computed again in one
+:class:`~xenabi.snapshot.Batch` (so only the declarations whose text changed
+are parsed again). The findings the rules' scopes let carry over are the
+parent's (:mod:`xenabi.carry`: the flags of a header the commit left alone,
+the record rules' after a macro edit), and when no header changed only the
+rules that read a changed input (the docs, ``xlat.lst``, ``reference.size``)
+run again. A commit's state is then its child's base.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
 from xenabi import patchsnap
+from xenabi.carry import TABLES, carried_findings, carry
 from xenabi.check import HEADERS_RULE, Report, findings, merge, sort_key
-from xenabi.checkpatch import RECORD_RULES, TABLES, moved
 from xenabi.errors import UsageError
 from xenabi.check import judge as check_judge
 from xenabi.gitwalk import Commit, Git, TreeDir, commits
@@ -91,16 +93,16 @@ class Evaluator:
         snaps = dict(derived) if derived is not None else self._snapshots(tree, prev, headers)
         ran, not_run = runnable(tree, self.rules)
         found: Sequence[Finding]
-        if (derived is not None and plan is not None and prev is not None
-                and set(ran) == set(prev.rules) and not any(p in changed for p in TABLES)):
-            # only macros changed, as check-patch derives a step: the record rules'
-            # findings are the parent's, lines moved, and the others run again
-            lines = {tree.finding_path(h.name): h.line_map for h in plan.headers}
-            again = [r for r in ran if r not in RECORD_RULES]
-            found = merge([*(moved(f, lines) for f in prev.findings if f.rule in RECORD_RULES),
-                           *findings(tree, snaps, again)])
-        elif prev is None or headers or set(ran) != set(prev.rules):
+        if prev is None:
             found = findings(tree, snaps, ran)
+        elif headers or set(ran) != set(prev.rules):
+            # what the parent's findings carry over: for a macro edit (snapshots derived)
+            # the record rules' too, lines moved
+            lines = ({tree.finding_path(h.name): h.line_map for h in plan.headers}
+                     if derived is not None and plan is not None else None)
+            how = carry(tree, prev.snapshots, snaps, prev.rules, ran, headers, lines,
+                        any(p in changed for p in TABLES))
+            found = carried_findings(tree, snaps, ran, how, prev.findings)
         else:
             # the snapshots are the parent's: only the rules that read a changed input
             # can find something else

@@ -178,6 +178,7 @@ def _dependents(stripped: Mapping[str, str], names: set[str],
     name is used anywhere else."""
     out: set[str] = set()
     todo = list(names)
+    changed = set(names)
     while todo:
         name = todo.pop()
         pat = re.compile(rf"\b{re.escape(name)}\b")
@@ -192,6 +193,8 @@ def _dependents(stripped: Mapping[str, str], names: set[str],
                 if d is None or d.group(2) is not None:
                     raise _Unsafe(f"{header}: {name} is used outside an object-like macro")
                 if d.group(1) == name:
+                    if name not in changed:
+                        continue  # a dependent's own definition: the snapshot has its body
                     lineno = text.count("\n", 0, start) + 1
                     if defines.get(header, {}).get(name, (None,))[0] != lineno:
                         raise _Unsafe(f"{header}:{lineno}: {name} is defined twice")

@@ -21,7 +21,7 @@ from xenabi.errors import UsageError
 from xenabi.model import Finding, Snapshot
 from xenabi.rules import REGISTRY, read_docs_early, runnable
 from xenabi.snapshot import take_all, take_all_texts
-from xenabi.targets import VIEWS, choose, tree_arches
+from xenabi.targets import TARGETS, VIEWS, choose, tree_arches
 from xenabi.tree import XenTree
 from xenabi.waivers import Waiver
 
@@ -66,37 +66,63 @@ def _valid_findings(data: object) -> list[Finding] | None:
     return out if all(_cache.conforms(f) for f in out) else None
 
 
+def findings_key(tree: XenTree, arches: Iterable[str], views: Iterable[str],
+                 rules: Iterable[str]) -> str:
+    """The findings cache's key of the rules that ran on ``tree``'s targets and views."""
+    chosen = set(arches)
+    return _cache.key("findings", inputs_digest(tree), ",".join(a for a in TARGETS if a in chosen),
+                      ",".join(sorted(set(views))), ",".join(rules))
+
+
+def cached_findings(tree: XenTree, arches: Iterable[str], views: Iterable[str],
+                    rules: Iterable[str], use_cache: bool = True) -> list[Finding] | None:
+    """The merged findings of ``rules`` (those that ran) on ``tree``'s targets and views,
+    when the findings cache has them."""
+    return _cache.Cache(use_cache).get("findings", findings_key(tree, arches, views, rules),
+                                       _valid_findings)
+
+
 def run(tree: XenTree, *, arches: Iterable[str] | None = None,
         views: Iterable[str] | None = None, rules: Iterable[str] | None = None,
         waivers: Sequence[Waiver] | None = None, use_cache: bool = True,
-        given: Snapshots | None = None, docs: Reading | None = None) -> Report:
+        given: Snapshots | None = None, reads: Iterable[str] | None = None,
+        docs: Reading | None = None, found: Sequence[Finding] | None = None) -> Report:
     """Check ``tree``: the rules asked for (default: all) that it has the inputs of, on
     the targets and views asked for (default: all), with ``waivers`` (default: the
-    tree's, :func:`xenabi.check.default_waivers`). ``given`` are snapshots already
-    taken (their targets and views are the run's; the findings cache is not used), and
-    ``docs`` the tree's docs already being read for them (:func:`read_docs_early`)."""
+    tree's, :func:`xenabi.check.default_waivers`).
+
+    ``given`` are snapshots already taken (their targets and views are the run's); the
+    findings cache is used for them only with ``reads``, the files outside the tree they
+    were computed from, which vouch that they are the tree's own (not made up by a
+    test). ``found``: their findings, already made (carried over from another run,
+    :mod:`xenabi.carry`), stored as the findings cache stores those it computes.
+    ``docs``: the tree's docs, already being read (:func:`read_docs_early`)."""
     asked = tuple(rules) if rules is not None else tuple(REGISTRY)
     unknown = [r for r in asked if r not in REGISTRY]
     if unknown:
         raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
     chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
     if given is not None:
-        ran, not_run = runnable(tree, asked, [a for a, _ in given], [v for _, v in given])
-        found = findings(tree, given, ran, use_cache=use_cache, docs=docs)
-        return judge(found, chosen, (a for a, _ in given), (v for _, v in given), ran, not_run,
-                     tree_arches(tree.headers))
-    arch_list = choose(tree.headers, arches)
-    view_list = tuple(views or VIEWS)
+        arch_list = tuple(a for a in TARGETS if any(a == x for x, _ in given))
+        view_list = tuple(sorted({v for _, v in given}))
+        # the cache holds a product of targets and views
+        cacheable = reads is not None and len(given) == len(arch_list) * len(view_list)
+    else:
+        arch_list, view_list, cacheable = choose(tree.headers, arches), tuple(views or VIEWS), True
     ran, not_run = runnable(tree, asked, arch_list, view_list)
-    store = _cache.Cache(use_cache)
-    k = _cache.key("findings", inputs_digest(tree), ",".join(arch_list),
-                   ",".join(sorted(set(view_list))), ",".join(ran))
-    hit = store.get("findings", k, _valid_findings)
+    store = _cache.Cache(use_cache and cacheable)
+    k = findings_key(tree, arch_list, view_list, ran)
+    hit = store.get("findings", k, _valid_findings) if found is None else None
     if hit is None:
-        # pandoc reads the docs while the snapshots are computed
-        docs = docs or read_docs_early(tree, ran, use_cache=use_cache)
-        reads: set[str] = set()
-        snaps = snapshots(tree, arch_list, view_list, use_cache=use_cache, reads=reads)
-        hit = findings(tree, snaps, ran, use_cache=use_cache, docs=docs)
-        store.put("findings", k, [f.to_json() for f in hit], _cache.dependencies(reads))
+        outside = set(reads or ())
+        if found is not None:
+            hit = list(found)
+        else:
+            if given is None:
+                # pandoc reads the docs while the snapshots are computed
+                docs = docs or read_docs_early(tree, ran, use_cache=use_cache)
+                given = snapshots(tree, arch_list, view_list, use_cache=use_cache,
+                                  reads=outside)
+            hit = findings(tree, given, ran, use_cache=use_cache, docs=docs)
+        store.put("findings", k, [f.to_json() for f in hit], _cache.dependencies(outside))
     return judge(hit, chosen, arch_list, view_list, ran, not_run, tree_arches(tree.headers))

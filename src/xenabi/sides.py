@@ -13,13 +13,15 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from xenabi import lifetime, patchsnap
+from xenabi.carry import TABLES, Carry, carry
 from xenabi.diff import DiffReport, compare, interface_versions, new_findings, target_order
-from xenabi import lifetime
 from xenabi.errors import UsageError
 from xenabi.model import ChangeClass, Finding, IntConstant, Snapshot
 from xenabi.snapshotfile import load_snapshot
@@ -29,6 +31,9 @@ from xenabi.tree import PUBLIC, XenTree, open_tree
 if TYPE_CHECKING:
     from xenabi.check import Report
     from xenabi.docs import Reading
+
+Snapshots = Mapping[tuple[str, str], Snapshot]
+_R = TypeVar("_R")
 
 #: what the rules read besides the public headers; archived when the revision has them
 _EXTRA = ("docs", "xen/include/xlat.lst", "tools/include/xen-foreign/reference.size",
@@ -169,14 +174,14 @@ def constant_families(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
     headers of the macros HEAD adds to it: the only ones :func:`xenabi.diff.compare`
     looks up, and most often one header of eighty."""
     from xenabi.analysis.context import Context
-    from xenabi.analysis.families import header_families, split_restarts
+    from xenabi.analysis.families import header_families, in_headers, split_restarts
 
     wanted = None if base is None else {
         pair: {c.header for n, c in snap.constants.items()
                if n not in base[pair].constants and isinstance(c, IntConstant) and c.enum is None}
         for pair, snap in snaps.items() if pair in base}
     if wanted is not None:
-        snaps = {pair: _in_headers(snap, wanted.get(pair, ())) for pair, snap in snaps.items()}
+        snaps = {pair: in_headers(snap, wanted.get(pair, ())) for pair, snap in snaps.items()}
     ctx = Context(tree, dict(snaps))
     out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
     for pair, snap in snaps.items():
@@ -193,52 +198,102 @@ def constant_families(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
     return out
 
 
-def _in_headers(snap: Snapshot, headers: Iterable[str]) -> Snapshot:
-    """``snap`` with the constants of ``headers`` only, and the macros their ``_NAME``s
-    stand behind (the families rule leaves out ``_GTF_readonly`` when ``GTF_readonly``
-    exists): what their families are found from."""
-    keep = set(headers)
-    consts = {n: c for n, c in snap.constants.items() if c.header in keep}
-    consts.update((n[1:], c) for n in list(consts)
-                  if n.startswith("_") and (c := snap.constants.get(n[1:])) is not None)
-    return replace(snap, constants=consts)
-
-
 def side_snapshots(sides: Sequence[Side], arches: Iterable[str] | None = None,
-                   views: Iterable[str] | None = None, use_cache: bool = True
-                   ) -> list[dict[tuple[str, str], Snapshot]]:
+                   views: Iterable[str] | None = None, use_cache: bool = True,
+                   reads: set[str] | None = None) -> list[dict[tuple[str, str], Snapshot]]:
     """The snapshots of each side, of the targets and views asked for (default: all); the
-    trees' are computed together, so what their headers share is parsed once."""
+    trees' are computed together, so what their headers share is parsed once. The files
+    outside the trees they were computed from are added to ``reads``."""
     from xenabi.snapshot import take_trees
 
     trees = [side.tree for side in sides if side.snapshots is None and side.tree is not None]
-    computed = iter(take_trees(trees, arches, views, use_cache=use_cache))
+    computed = iter(take_trees(trees, arches, views, use_cache=use_cache, reads=reads))
     a, v = set(arches or ()), set(views or ())
     return [next(computed) if side.snapshots is None else
             {p: s for p, s in side.snapshots.items()
              if (not a or p[0] in a) and (not v or p[1] in v)} for side in sides]
 
 
-def _checked(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
-             pairs: Sequence[tuple[str, str]], use_cache: bool,
-             docs: Reading | None = None) -> Report:
-    """The rules' report on ``tree``: from the findings cache, as ``check`` keeps it, when
-    the pairs are every view of some targets; else (and with no cache) on ``snaps``.
-    ``docs``: the tree's docs, already read."""
+@dataclass(frozen=True)
+class Computed:
+    """Both sides' snapshots, and how they were made."""
+
+    base: dict[tuple[str, str], Snapshot]
+    head: dict[tuple[str, str], Snapshot]
+    reads: frozenset[str]  #: the files outside the trees they were computed from
+    #: when HEAD changes only macros of BASE's headers: how (HEAD's snapshots were derived)
+    plan: patchsnap.Plan | None = None
+
+
+def diff_snapshots(base: Side, head: Side, arches: Iterable[str] | None = None,
+                   views: Iterable[str] | None = None, use_cache: bool = True) -> Computed:
+    """Both sides' snapshots (:func:`side_snapshots`); when both are trees and HEAD
+    changes only macros of BASE's headers, HEAD's are derived from BASE's, as
+    ``check-patch`` derives a patched tree's (a pre-commit diff, a CI diff of one patch)."""
+    reads: set[str] = set()
+    plan = (patchsnap.plan(*({h: t.read(h) for h in t.headers} for t in (base.tree, head.tree)))
+            if base.tree is not None and head.tree is not None
+            and base.snapshots is None and head.snapshots is None else None)
+    if plan is not None:
+        (b,) = side_snapshots((base,), arches, views, use_cache, reads)
+        h = patchsnap.derive(plan, b)
+        if h is not None:
+            return Computed(b, h, frozenset(reads), plan)
+        (h,) = side_snapshots((head,), arches, views, use_cache, reads)
+    else:
+        b, h = side_snapshots((base, head), arches, views, use_cache, reads)
+    return Computed(b, h, frozenset(reads))
+
+
+def _carry(base: XenTree, head: XenTree, c: Computed, pairs: Sequence[tuple[str, str]]
+           ) -> Carry | None:
+    """What of BASE's findings HEAD's run keeps (None when the trees name files differently:
+    a checkout and a headers directory)."""
+    if base.prefix != head.prefix:
+        return None
+    lines = ({head.finding_path(x.name): x.line_map for x in c.plan.headers}
+             if c.plan is not None else None)
+    texts = ([x.name for x in c.plan.headers] if c.plan is not None else
+             [h for h in {*base.headers, *head.headers}
+              if h not in base.headers or h not in head.headers or base.read(h) != head.read(h)])
+    tables = any(_read(base.root / t) != _read(head.root / t) for t in TABLES)
+    return carry(head, {p: c.base[p] for p in pairs}, {p: c.head[p] for p in pairs},
+                 _ran(base, pairs), _ran(head, pairs), texts, lines, tables)
+
+
+def _read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.is_file() else None
+
+
+def _ran(tree: XenTree, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """The rules that run on ``tree``'s ``pairs``."""
+    from xenabi.rules import REGISTRY, runnable
+
+    return runnable(tree, tuple(REGISTRY), [a for a, _ in pairs], [v for _, v in pairs])[0]
+
+
+def _checked(tree: XenTree, snaps: Snapshots, pairs: Sequence[tuple[str, str]],
+             use_cache: bool, reads: Iterable[str], docs: Reading | None = None,
+             found: Sequence[Finding] | None = None) -> Report:
+    """The rules' report on ``tree``'s ``pairs`` of ``snaps`` (computed from ``reads``
+    outside the tree), with the findings cache as ``check`` keeps it; ``docs``: the
+    tree's docs, already read; ``found``: the findings, already made."""
     from xenabi.run import run
 
-    arches, views = target_order(a for a, _ in pairs), tuple(sorted({v for _, v in pairs}))
-    if use_cache and len(pairs) == len(arches) * len(views):
-        return run(tree, arches=arches, views=views, docs=docs)
-    return run(tree, given={p: snaps[p] for p in pairs}, use_cache=use_cache, docs=docs)
+    return run(tree, given={p: snaps[p] for p in pairs}, reads=reads, use_cache=use_cache,
+               docs=docs, found=found)
 
 
-Checked = tuple[XenTree, Mapping[tuple[str, str], Snapshot], Sequence[tuple[str, str]], bool,
-                "Reading | None"]
+def _cached(tree: XenTree, pairs: Sequence[tuple[str, str]], use_cache: bool) -> bool:
+    """Whether the findings cache has ``tree``'s findings on ``pairs``."""
+    from xenabi.run import cached_findings
+
+    return use_cache and cached_findings(tree, [a for a, _ in pairs], [v for _, v in pairs],
+                                         _ran(tree, pairs)) is not None
 
 
-def _checked_args(args: Checked) -> Report:
-    return _checked(*args)
+def _call(thunk: Callable[[], _R]) -> _R:
+    return thunk()
 
 
 def _read_docs(sides: Sequence[Side], use_cache: bool) -> list[Reading | None]:
@@ -266,7 +321,8 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     # BASE's docs are read only for BASE's findings, which --all does not compare
     readings = ([None, *_read_docs((head,), use_cache)] if both and all_findings else
                 _read_docs((base, head), use_cache) if both else [None, None])
-    b, h = side_snapshots((base, head), arches, views, use_cache)
+    c = diff_snapshots(base, head, arches, views, use_cache)
+    b, h = c.base, c.head
     prefix = head.tree.prefix if head.tree else (base.tree.prefix if base.tree else "")
     families = constant_families(head.tree, h, b) if head.tree is not None else None
     changes = compare(b, h, prefix=prefix, since=since, families=families)
@@ -275,17 +331,26 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     not_run: list[tuple[str, str]] = []
     if both:
         assert head.tree is not None and base.tree is not None
+        checked = [partial(_checked, t, s, pairs, use_cache, c.reads, r)
+                   for t, s, r in ((base.tree, b, readings[0]), (head.tree, h, readings[1]))]
         if all_findings:
-            head_report = _checked(head.tree, h, pairs, use_cache, readings[1])
+            head_report = checked[1]()
             new = list(head_report.findings)
         else:
             for r in readings:  # done before the fork: a worker has no threads
                 if r is not None:
                     r.result()
-            # the two sides' rules are independent: BASE's run in a worker beside HEAD's
-            base_report, head_report = lifetime.fork_map(
-                _checked_args, [(base.tree, b, pairs, use_cache, readings[0]),
-                                (head.tree, h, pairs, use_cache, readings[1])])
+            how = None if _cached(head.tree, pairs, use_cache) else _carry(
+                base.tree, head.tree, c, pairs)
+            if how is None:
+                # the two sides' rules are independent: BASE's run in a worker beside HEAD's
+                base_report, head_report = lifetime.fork_map(_call, checked)
+            else:
+                # HEAD finds again what BASE's findings do not carry over, beside BASE's run
+                base_report, fresh = lifetime.fork_map(_call, [checked[0], partial(
+                    how.fresh, head.tree, {p: h[p] for p in pairs}, _ran(head.tree, pairs),
+                    use_cache=use_cache, docs=readings[1])])
+                head_report = checked[1](found=how.combined(fresh, base_report.all_findings()))
             new = new_findings(base_report.all_findings(), head_report.findings)
         not_run = list(head_report.not_run)
     elif findings:

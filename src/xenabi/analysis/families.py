@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
@@ -240,6 +240,17 @@ def header_families(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:
     assert ctx.snapshots.get((snap.arch, snap.view)) is snap, "a snapshot of the run"
     return ctx.memo(("header families", snap.arch, snap.view),
                     partial(_header_families_of, ctx, snap))
+
+
+def in_headers(snap: Snapshot, headers: Iterable[str]) -> Snapshot:
+    """``snap`` with the constants of ``headers`` only, and the macros their ``_NAME``s
+    stand behind (the families leave out ``_GTF_readonly`` when ``GTF_readonly``
+    exists): what the families of those headers are found from."""
+    keep = set(headers)
+    consts = {n: c for n, c in snap.constants.items() if c.header in keep}
+    consts.update((n[1:], c) for n in list(consts)
+                  if n.startswith("_") and (c := snap.constants.get(n[1:])) is not None)
+    return replace(snap, constants=consts)
 
 
 def _header_families_of(ctx: Context, snap: Snapshot) -> list[HeaderFamilies]:

@@ -295,7 +295,7 @@ def guest_keys(ctx: Context) -> frozenset[str] | None:
 
 
 @rule(RULE, "records of fixed-width types have the same layout on every target",
-      severities=(Severity.ERROR, Severity.WARNING, Severity.INFO))
+      severities=(Severity.ERROR, Severity.WARNING, Severity.INFO), scope="records")
 def check_arch(ctx: Context) -> Iterator[Finding]:
     guests = guest_keys(ctx)
     for view, snaps in sorted(ctx.by_view().items()):

@@ -81,7 +81,8 @@ def check_entry(tree: XenTree, entry: xlat.XlatEntry,
 
 
 @rule(RULE, "structs xlat.lst marks `?` have one layout on x86_32 and x86_64; `!` are listed",
-      severities=(Severity.ERROR, Severity.WARNING, Severity.INFO), needs=("xlat",))
+      severities=(Severity.ERROR, Severity.WARNING, Severity.INFO), needs=("xlat",),
+      scope="records")
 def check_compat(ctx: Context) -> Iterator[Finding]:
     views = {v: dict(snaps) for v, snaps in ctx.by_view().items()}
     if not any(a in s for s in views.values() for a in PAIR):

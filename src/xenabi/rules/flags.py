@@ -105,7 +105,7 @@ CHECKS: Mapping[str, Callable[[FlagFamily, Where], Iterator[Finding]]] = {
 
 
 @rule(RULE, "flag families: single bits, no shared bits, nothing inside a reserved mask, "
-            "contiguous masks", severities=(Severity.ERROR,))
+            "contiguous masks", severities=(Severity.ERROR,), scope="header")
 def check_flags(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
         for fam in flag_families(ctx, snap):

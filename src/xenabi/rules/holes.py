@@ -66,7 +66,7 @@ def check_view(tree: XenTree, view: str, snaps: Sequence[tuple[str, Snapshot]]
 
 
 @rule(RULE, "implicit padding inside records (pahole-style); target-dependent holes warn",
-      severities=(Severity.WARNING, Severity.INFO))
+      severities=(Severity.WARNING, Severity.INFO), scope="records")
 def check_holes(ctx: Context) -> Iterator[Finding]:
     for view, snaps in sorted(ctx.by_view().items()):
         yield from check_view(ctx.tree, view, snaps)

@@ -76,7 +76,7 @@ def read_table(tree: XenTree) -> list[Row]:
 
 @rule(RULE, "reference.size agrees with the computed struct sizes", needs=("reference.size",),
       whole=("view",),  # a struct no view of a target defines is a finding
-      severities=(Severity.ERROR,))
+      severities=(Severity.ERROR,), scope="records")
 def check_refsize(ctx: Context) -> Iterator[Finding]:
     snaps: dict[str, dict[str, Snapshot]] = {}
     for arch, view, snap in ctx.each():

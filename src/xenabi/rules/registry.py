@@ -57,6 +57,9 @@ class Rule:
     #: of ``target``, ``view``: it says what the headers do not define, which only every
     #: target (view) of the tree together can tell: a run narrowed there skips it
     whole: tuple[str, ...] = ()
+    #: what its findings depend on, which says when a run may carry them over from the
+    #: run before it (:mod:`xenabi.carry`): a key of :data:`SCOPES`
+    scope: str = "tree"
 
     def missing(self, tree: XenTree) -> str | None:
         """What the tree lacks for this rule to run (an installed layout has no docs/, no
@@ -65,20 +68,29 @@ class Rule:
         return f"no {', no '.join(absent)}" if absent else None
 
 
+#: what a rule's findings may depend on, from the least to the most
+SCOPES: Mapping[str, str] = {
+    "header": "a header's findings read only that header's text and integer macros",
+    "records": "only the records, the typedefs and the tree's tables (xlat.lst, reference.size)",
+    "tree": "anything in the tree",
+}
+
 REGISTRY: dict[str, Rule] = {}
 
 
 def rule(rule_id: str, summary: str, *, severities: tuple[Severity, ...],
-         needs: tuple[str, ...] = (), whole: tuple[str, ...] = ()) -> Callable[[RuleFn], RuleFn]:
+         needs: tuple[str, ...] = (), whole: tuple[str, ...] = (), scope: str = "tree"
+         ) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as the rule ``rule_id``."""
     order = list(Severity)  # each once, most severe first: as xenabi rules prints them
     assert severities and list(severities) == sorted(set(severities), key=order.index), severities
     assert all(key in INPUTS for key in needs), needs
     assert set(whole) <= {"target", "view"}, whole
+    assert scope in SCOPES, scope
 
     def register(fn: RuleFn) -> RuleFn:
         assert rule_id not in REGISTRY, f"rule {rule_id} registered twice"
-        REGISTRY[rule_id] = Rule(rule_id, summary, fn, severities, needs, whole)
+        REGISTRY[rule_id] = Rule(rule_id, summary, fn, severities, needs, whole, scope)
         return fn
 
     return register

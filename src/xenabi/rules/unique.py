@@ -125,7 +125,8 @@ def duplicates(num: Numbering, where: tuple[XenTree, str, str]) -> Iterator[Find
 
 
 @rule(RULE, "numbering families (hypercalls, VIRQs, HVM params, sub-ops, domain ids...) "
-            "have distinct values except declared aliases", severities=(Severity.ERROR,))
+            "have distinct values except declared aliases", severities=(Severity.ERROR,),
+      scope="header")
 def check_unique(ctx: Context) -> Iterator[Finding]:
     for arch, view, snap in ctx.each():
         for num in numberings(ctx, snap):
