@@ -339,10 +339,12 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
         else:
             for r in readings:  # done before the fork: a worker has no threads
                 if r is not None:
-                    r.result()
-            how = None if _cached(head.tree, pairs, use_cache) else _carry(
-                base.tree, head.tree, c, pairs)
-            if how is None:
+                    r.wait()
+            cached = _cached(head.tree, pairs, use_cache)
+            how = None if cached else _carry(base.tree, head.tree, c, pairs)
+            if cached:  # a second diff: a worker would cost more than reading both entries
+                base_report, head_report = checked[0](), checked[1]()
+            elif how is None:
                 # the two sides' rules are independent: BASE's run in a worker beside HEAD's
                 base_report, head_report = lifetime.fork_map(_call, checked)
             else:

@@ -57,24 +57,25 @@ def read_documents(texts: Mapping[str, str], *, cache: bool = True) -> DocSet:
 
 
 class Reading:
-    """Documents being read: those in the cache at once, the others by one pandoc process
-    and a thread that turns its output into facts, both working while the caller does
-    something else."""
+    """Documents being read: the others than those in the cache by one pandoc process and a
+    thread that turns its output into facts, working while the caller does something
+    else; the cached ones are decoded when the documents are asked for (a run whose
+    findings are cached never asks)."""
 
     def __init__(self, texts: Mapping[str, str], *, cache: bool = True) -> None:
-        binary = find_pandoc()
+        self.binary = find_pandoc()
         self.texts = dict(texts)
         self._where = _cache.cache_dir() if cache else None
-        self._keys = {path: _cache.key(identity(binary), text) for path, text in texts.items()}
-        self._docs: dict[str, Document] = {}
-        if self._where is not None:
-            for path in texts:
-                hit = _cache.get(self._where, self._keys[path], path)
-                if hit is not None:
-                    self._docs[path] = hit
-        missing = {path: text for path, text in texts.items() if path not in self._docs}
-        run = PandocRun(missing, binary) if missing else None
-        self._done: Future[DocSet] = Future()
+        self._keys = {path: _cache.key(identity(self.binary), text)
+                      for path, text in texts.items()}
+        where = self._where
+        self._cached = [] if where is None else [
+            path for path in texts if _cache.has(where, self._keys[path])]
+        missing = {path: text for path, text in texts.items() if path not in self._cached}
+        self._done: Future[dict[str, Document]] = Future()
+        self._set: DocSet | None = None
+        self._cpu = 0.0
+        run = PandocRun(missing, self.binary) if missing else None
         # a daemon: a run that stops on an error elsewhere does not wait for pandoc, whose
         # process PandocRun's finalizer kills at exit. Started with SIGINT and SIGTERM held,
         # so that it never takes them: they are the main thread's to handle.
@@ -84,19 +85,40 @@ class Reading:
 
     def _finish(self, run: PandocRun | None) -> None:
         try:
-            if run is not None:
-                for path, blocks in run.result().items():
-                    doc = self._docs[path] = document(path, self.texts[path], blocks)
-                    if self._where is not None:
-                        _cache.put(self._where, self._keys[path], doc)
-            self._done.set_result(DocSet(tuple(self._docs[path] for path in self.texts),
-                                         run.cpu_seconds if run is not None else 0.0))
+            self._done.set_result(self._parsed(run))
         except BaseException as e:  # noqa: BLE001 - handed to whoever asks for the result
             self._done.set_exception(e)
 
+    def _parsed(self, run: PandocRun | None) -> dict[str, Document]:
+        """The documents ``run`` read, as facts (each put in the cache)."""
+        if run is None:
+            return {}
+        docs = {path: document(path, self.texts[path], blocks)
+                for path, blocks in run.result().items()}
+        if self._where is not None:
+            for path, doc in docs.items():
+                _cache.put(self._where, self._keys[path], doc)
+        self._cpu += run.cpu_seconds
+        return docs
+
+    def wait(self) -> None:
+        """Wait for pandoc and the thread (a process about to fork must have no threads)."""
+        self._done.exception()
+
     def result(self) -> DocSet:
         """Every document, in the order of the texts (waits for pandoc)."""
-        return self._done.result()
+        if self._set is None:
+            docs = self._done.result()
+            assert self._where is not None or not self._cached
+            for path in self._cached:
+                hit = _cache.get(self._where, self._keys[path], path)  # type: ignore[arg-type]
+                if hit is not None:
+                    docs[path] = hit
+            # an entry torn since (a crash mid-write elsewhere): read those again
+            torn = {path: self.texts[path] for path in self._cached if path not in docs}
+            docs.update(self._parsed(PandocRun(torn, self.binary) if torn else None))
+            self._set = DocSet(tuple(docs[path] for path in self.texts), self._cpu)
+        return self._set
 
 
 def _read(root: Path, path: Path) -> str:

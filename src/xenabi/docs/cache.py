@@ -34,6 +34,11 @@ def key(pandoc: str, text: str) -> str:
     return h.hexdigest()
 
 
+def has(where: Path, entry: str) -> bool:
+    """Whether an entry is there (it may still turn out torn: :func:`get` says)."""
+    return (where / f"{entry}.json").is_file()
+
+
 def get(where: Path, entry: str, path: str) -> Document | None:
     try:
         data = json.loads((where / f"{entry}.json").read_text(encoding="utf-8"))
