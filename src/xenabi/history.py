@@ -17,13 +17,14 @@ run again. A commit's state is then its child's base.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, TypeVar
 
-from xenabi import patchsnap
+from xenabi import lifetime, patchsnap
 from xenabi.carry import TABLES, carried_findings, carry
 from xenabi.check import HEADERS_RULE, Report, findings, merge, sort_key
 from xenabi.errors import UsageError
@@ -32,7 +33,7 @@ from xenabi.gitwalk import Commit, Git, TreeDir, commits
 from xenabi.model import Finding, HeaderStatus, Severity, Snapshot, Status
 from xenabi.preprocess import applicable
 from xenabi.rules import REGISTRY, runnable
-from xenabi.snapshot import Batch, compute
+from xenabi.snapshot import Batch, compute, family_batches
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import PUBLIC, XenTree, open_tree
 from xenabi.waivers import Waiver
@@ -117,17 +118,26 @@ class Evaluator:
                    headers: Mapping[str, bytes | None]) -> dict[tuple[str, str], Snapshot]:
         """Each target and view: the parent's where the commit cannot have changed its
         unit, else computed."""
-        snaps = {}
+        snaps: dict[tuple[str, str], Snapshot | None] = {}
         for arch in self.arches:
             by_name = applicable(tree, TARGETS[arch])[1] if prev is not None else {}
             for view in self.views:
-                kept = None if prev is None else self._kept(
+                snaps[arch, view] = None if prev is None else self._kept(
                     tree, prev.snapshots[arch, view], headers, by_name)
-                if kept is None:
-                    kept = compute(tree, arch, view, batch=self.batch)
-                    self.recomputed += 1
-                snaps[arch, view] = kept
-        return snaps
+        todo = [(tree, a, v) for (a, v), s in snaps.items() if s is None]
+        # one arch family per process, the biggest here: this process's parse memo is the
+        # one the next commits reuse
+        batches = sorted(family_batches(todo, os.cpu_count() or 1), key=len) if todo else []
+        if len(batches) > 1:
+            import xenabi.pipeline  # noqa: F401  (before the fork: the workers inherit it)
+        for batch, made in zip(batches, lifetime.fork_map(self._compute, batches)):
+            for (_, a, v), snap in zip(batch, made):
+                snaps[a, v] = snap
+        self.recomputed += len(todo)
+        return {p: s for p, s in snaps.items() if s is not None}
+
+    def _compute(self, units: Sequence[tuple[XenTree, str, str]]) -> list[Snapshot]:
+        return [compute(tree, a, v, batch=self.batch) for tree, a, v in units]
 
     @staticmethod
     def _kept(tree: XenTree, prev: Snapshot, headers: Mapping[str, bytes | None],

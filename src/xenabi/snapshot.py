@@ -259,7 +259,7 @@ def _take_batch(args: tuple[list[_Unit], int | None, bool]) -> tuple[list[Snapsh
                      reads=reads) for tree, a, v in units], reads
 
 
-def _batches(units: list[_Unit], jobs: int) -> list[list[_Unit]]:
+def family_batches(units: list[_Unit], jobs: int) -> list[list[_Unit]]:
     """All in one batch for one core; else one per arch family (a family's units share the
     most text, in every tree), halved while cores would be idle."""
     if jobs <= 1:
@@ -300,7 +300,8 @@ def _cached(tree: XenTree, pairs: list[tuple[str, str]], interface_version: int 
 def _compute_all(units: list[_Unit], interface_version: int | None, use_cache: bool,
                  jobs: int | None, reads: set[str]) -> list[Snapshot]:
     """Compute ``units`` in parallel batches (and fill the cache when ``use_cache``)."""
-    batches = _batches(units, min(jobs or os.cpu_count() or 1, len(units))) if units else []
+    jobs = min(jobs or os.cpu_count() or 1, len(units))
+    batches = family_batches(units, jobs) if units else []
     work = [(batch, interface_version, use_cache) for batch in batches]
     if len(work) > 1:
         # imported before the workers fork, so that they inherit the modules rather
