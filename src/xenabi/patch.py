@@ -24,18 +24,18 @@ header and the nearest place tried.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from email.header import decode_header, make_header
-from email.message import Message
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from xenabi.errors import UsageError
+
+if TYPE_CHECKING:  # the email package loads only for a mail (a plain diff needs none of it)
+    from email.message import Message
 
 #: how far (in lines) from its stated place a hunk is looked for with whitespace ignored
 FUZZY_REACH = 200
@@ -184,6 +184,10 @@ def _decode(data: bytes, label: str) -> str:
 
 
 def _from_mail(text: str, label: str, index: int, count: int) -> Patch:
+    import email
+    import email.policy
+    from email.header import decode_header, make_header
+
     # from bytes: an 8bit body then decodes as its charset says
     msg = email.message_from_bytes(text.encode(), policy=email.policy.compat32)
     body = "".join(_diff_parts(msg, label))

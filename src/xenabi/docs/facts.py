@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -74,6 +74,15 @@ class Document:
     path: str  #: relative to the tree root: ``docs/misc/pvh.pandoc``
     texts: tuple[Text, ...]
     code_blocks: tuple[CodeBlock, ...]
+    _hash: int | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __hash__(self) -> int:
+        # computed once: the rules' caches look a document up hundreds of times, and
+        # hashing one walks its thousands of tokens
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash((self.path, self.texts, self.code_blocks)))
+        assert self._hash is not None
+        return self._hash
 
     def codes(self) -> Iterator[CodeSpan]:
         for t in self.texts:
