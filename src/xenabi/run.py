@@ -97,11 +97,29 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     test). ``found``: their findings, already made (carried over from another run,
     :mod:`xenabi.carry`), stored as the findings cache stores those it computes.
     ``docs``: the tree's docs, already being read (:func:`read_docs_early`)."""
+    report = _run(tree, arches, views, rules, waivers, use_cache, given, reads, docs, found,
+                  compute=True)
+    assert report is not None
+    return report
+
+
+def cached_report(tree: XenTree, given: Snapshots, reads: Iterable[str],
+                  use_cache: bool = True) -> Report | None:
+    """What :func:`run` gives for ``given`` (the tree's snapshots, computed from ``reads``)
+    when the findings cache has their findings; None when it does not (nothing is
+    computed)."""
+    return _run(tree, None, None, None, None, use_cache, given, reads, None, None,
+                compute=False)
+
+
+def _run(tree: XenTree, arches: Iterable[str] | None, views: Iterable[str] | None,
+         rules: Iterable[str] | None, waivers: Sequence[Waiver] | None, use_cache: bool,
+         given: Snapshots | None, reads: Iterable[str] | None, docs: Reading | None,
+         found: Sequence[Finding] | None, compute: bool) -> Report | None:
     asked = tuple(rules) if rules is not None else tuple(REGISTRY)
     unknown = [r for r in asked if r not in REGISTRY]
     if unknown:
         raise UsageError(f"--rule {unknown[0]}: unknown (known: {', '.join(REGISTRY)})")
-    chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
     if given is not None:
         arch_list = tuple(a for a in TARGETS if any(a == x for x, _ in given))
         view_list = tuple(sorted({v for _, v in given}))
@@ -114,6 +132,8 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
     k = findings_key(tree, arch_list, view_list, ran)
     hit = store.get("findings", k, _valid_findings) if found is None else None
     if hit is None:
+        if not compute:
+            return None
         outside = set(reads or ())
         if found is not None:
             hit = list(found)
@@ -125,4 +145,5 @@ def run(tree: XenTree, *, arches: Iterable[str] | None = None,
                                   reads=outside)
             hit = findings(tree, given, ran, use_cache=use_cache, docs=docs)
         store.put("findings", k, [f.to_json() for f in hit], _cache.dependencies(outside))
+    chosen = tuple(waivers) if waivers is not None else default_waivers(tree)
     return judge(hit, chosen, arch_list, view_list, ran, not_run, tree_arches(tree.headers))

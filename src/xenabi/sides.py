@@ -284,14 +284,6 @@ def _checked(tree: XenTree, snaps: Snapshots, pairs: Sequence[tuple[str, str]],
                docs=docs, found=found)
 
 
-def _cached(tree: XenTree, pairs: Sequence[tuple[str, str]], use_cache: bool) -> bool:
-    """Whether the findings cache has ``tree``'s findings on ``pairs``."""
-    from xenabi.run import cached_findings
-
-    return use_cache and cached_findings(tree, [a for a, _ in pairs], [v for _, v in pairs],
-                                         _ran(tree, pairs)) is not None
-
-
 def _call(thunk: Callable[[], _R]) -> _R:
     return thunk()
 
@@ -330,6 +322,8 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
     new: list[Finding] = []
     not_run: list[tuple[str, str]] = []
     if both:
+        from xenabi.run import cached_report
+
         assert head.tree is not None and base.tree is not None
         checked = [partial(_checked, t, s, pairs, use_cache, c.reads, r)
                    for t, s, r in ((base.tree, b, readings[0]), (head.tree, h, readings[1]))]
@@ -340,10 +334,10 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
             for r in readings:  # done before the fork: a worker has no threads
                 if r is not None:
                     r.wait()
-            cached = _cached(head.tree, pairs, use_cache)
-            how = None if cached else _carry(base.tree, head.tree, c, pairs)
-            if cached:  # a second diff: a worker would cost more than reading both entries
-                base_report, head_report = checked[0](), checked[1]()
+            cached = cached_report(head.tree, {p: h[p] for p in pairs}, c.reads, use_cache)
+            how = None if cached is not None else _carry(base.tree, head.tree, c, pairs)
+            if cached is not None:  # a second diff: a worker would cost more than BASE's entry
+                base_report, head_report = checked[0](), cached
             elif how is None:
                 # the two sides' rules are independent: BASE's run in a worker beside HEAD's
                 base_report, head_report = lifetime.fork_map(_call, checked)
