@@ -11,7 +11,7 @@ import pytest
 from tests.cikit import PUB, git, mini_repo
 from xenabi.cli import main
 from xenabi.cli.history import ProgressBar
-from xenabi.gitwalk import Commit, Git, TreeDir, commits, held
+from xenabi.gitwalk import Commit, Git, TreeDir, commits, document_versions, held
 
 
 @pytest.mark.parametrize(("path", "want"), [
@@ -62,6 +62,27 @@ def test_commits_are_oldest_first_and_only_those_touching_headers(tmp_path: Path
     got = commits(Git(repo), "HEAD~3..HEAD")
     assert [(c.id, c.subject) for c in got] == [(ids[0], "a"), (ids[2], "c")]
     assert got[1].parent == ids[1]  # the real parent, not the previous one listed
+
+
+def test_the_documents_read_ahead_are_every_version_the_walk_reads(tmp_path: Path) -> None:
+    """The first parent's documents and each version a commit writes: one pandoc reads them
+    all before the walk asks. One content is one reading, wherever and however often it is
+    written; a text that is not UTF-8 is left to the walk, which says so."""
+    repo = mini_repo(tmp_path / "xen")
+    docs = repo / "docs" / "misc"
+    docs.mkdir(parents=True)
+    (docs / "a.pandoc").write_text("first\n")
+    (docs / "notes.txt").write_text("not read\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "docs")
+    for text in ("second\n", "third\n", "first\n"):
+        (docs / "a.pandoc").write_text(text)
+        (docs / "b.pandoc").write_bytes(text.encode() if text != "third\n" else b"\xff\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", text.strip())
+    got = document_versions(Git(repo), commits(Git(repo), "HEAD~3..HEAD"))
+    assert sorted(got.values()) == ["first\n", "second\n", "third\n"]
+    assert all(label.endswith(".pandoc") for label in got)
 
 
 @pytest.mark.parametrize("revrange", ["no-such-rev..HEAD", "--all"])

@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -104,6 +104,45 @@ def commits(git: Git, revrange: str) -> list[Commit]:
         cid, parents, subject = line.split("\0", 2)
         found.append(Commit(cid, parents.split()[0] if parents else None, subject))
     return found
+
+
+def document_versions(git: Git, listed: Sequence[Commit]) -> dict[str, str]:
+    """Every version of a pandoc document that a walk of ``listed`` reads: those of the
+    first commit's parent, and each one a commit writes; by ``COMMIT:PATH``. A text that
+    is not UTF-8 is left out (the walk says what is wrong with it)."""
+    if not listed or listed[0].parent is None:
+        return {}
+    first = listed[0].parent
+    where: dict[str, str] = {}  # blob id -> where it is first read
+    out = git.run("ls-tree", "-r", "-z", "--full-tree", first, "--", "docs/",
+                  what=f"{first}: cannot list its tree")
+    for mode, sha, path in _ls_tree(out):
+        if held(path) and mode in _REGULAR:
+            where.setdefault(sha, f"{first}:{path}")
+    # one git for every commit: each line names a commit and the parent it is compared with
+    out = git.run("diff-tree", "--stdin", "-r", "-z", "--no-renames", "--",
+                  ":(glob)docs/**/*.pandoc", what=f"{git.repo}: cannot compare the commits",
+                  stdin="".join(f"{c.id} {c.parent}\n" for c in listed if c.parent))
+    for mode, sha, path in _diff_tree(out):
+        if held(path) and mode in _REGULAR:
+            where.setdefault(sha, f"{sha}:{path}")
+    if not where:
+        return {}
+    blobs = subprocess.run(git.command("cat-file", "--batch"), capture_output=True,
+                           env=git.env, input="".join(f"{sha}\n" for sha in where).encode())
+    texts, data = {}, blobs.stdout
+    for label in where.values():
+        end = data.find(b"\n")
+        header = data[:end].split()
+        if blobs.returncode or len(header) != 3 or header[1] != b"blob":
+            raise UsageError(f"{git.repo}: cannot read the documents of the range")
+        size = int(header[2])
+        body, data = data[end + 1:end + 1 + size], data[end + 2 + size:]
+        try:
+            texts[label] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return texts
 
 
 def _safe(path: str) -> PurePosixPath:

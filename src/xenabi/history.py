@@ -22,14 +22,14 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from xenabi import lifetime, patchsnap
 from xenabi.carry import TABLES, carried_findings, carry
 from xenabi.check import HEADERS_RULE, Report, findings, merge, sort_key
 from xenabi.errors import UsageError
 from xenabi.check import judge as check_judge
-from xenabi.gitwalk import Commit, Git, TreeDir, commits
+from xenabi.gitwalk import Commit, Git, TreeDir, commits, document_versions
 from xenabi.model import Finding, HeaderStatus, Severity, Snapshot, Status
 from xenabi.preprocess import applicable
 from xenabi.rules import REGISTRY, runnable
@@ -37,6 +37,9 @@ from xenabi.snapshot import Batch, compute, family_batches
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import PUBLIC, XenTree, open_tree
 from xenabi.waivers import Waiver
+
+if TYPE_CHECKING:
+    from xenabi.docs import Reading
 
 _PUBLIC = PUBLIC.as_posix() + "/"
 
@@ -82,6 +85,19 @@ class Evaluator:
         self.rules = tuple(rules) if rules is not None else tuple(REGISTRY)
         self.batch = Batch()
         self.recomputed = 0  #: target-views computed so far (the rest were kept)
+        self._ahead: Reading | None = None
+
+    def read_ahead(self, texts: Mapping[str, str]) -> None:
+        """Start pandoc on every version of the documents the walk will read, in one
+        process beside the first commit's snapshots, what it reads going to the docs
+        cache (one process per commit costs more than the reading); without the cache,
+        nothing."""
+        from xenabi.docs import Reading
+        from xenabi.docs.cache import cache_dir
+
+        if texts and cache_dir() is not None:
+            # no thread: the snapshots' workers fork meanwhile
+            self._ahead = Reading(texts, background=False)
 
     def state(self, tree: XenTree, prev: State | None,
               changed: Mapping[str, bytes | None]) -> State:
@@ -92,6 +108,9 @@ class Evaluator:
         derived = (patchsnap.derive(plan, prev.snapshots)
                    if plan is not None and prev is not None else None)
         snaps = dict(derived) if derived is not None else self._snapshots(tree, prev, headers)
+        if self._ahead is not None:  # before the rules read the docs
+            self._ahead.wait()
+            self._ahead = None
         ran, not_run = runnable(tree, self.rules)
         found: Sequence[Finding]
         if prev is None:
@@ -232,6 +251,7 @@ def walk(git: Git, revrange: str, evaluator: Evaluator, judge: Judge[V], *,
     stop after the first verdict for which ``stop`` is true. Ctrl-C stops it too: what was
     judged until then is returned, marked interrupted."""
     listed = commits(git, revrange)
+    evaluator.read_ahead(document_versions(git, listed))
     steps: list[Step[V]] = []
     skipped: list[tuple[Commit, str]] = []
     last: tuple[str, State] | None = None  # the commit the directory holds, and its state

@@ -60,9 +60,12 @@ class Reading:
     """Documents being read: the others than those in the cache by one pandoc process and a
     thread that turns its output into facts, working while the caller does something
     else; the cached ones are decoded when the documents are asked for (a run whose
-    findings are cached never asks)."""
+    findings are cached never asks). With ``background`` False no thread is started:
+    pandoc's output is read when the documents are asked for, so that the caller may
+    fork meanwhile."""
 
-    def __init__(self, texts: Mapping[str, str], *, cache: bool = True) -> None:
+    def __init__(self, texts: Mapping[str, str], *, cache: bool = True,
+                 background: bool = True) -> None:
         self.binary = find_pandoc()
         self.texts = dict(texts)
         self._where = _cache.cache_dir() if cache else None
@@ -75,13 +78,18 @@ class Reading:
         self._done: Future[dict[str, Document]] = Future()
         self._set: DocSet | None = None
         self._cpu = 0.0
-        run = PandocRun(missing, self.binary) if missing else None
-        # a daemon: a run that stops on an error elsewhere does not wait for pandoc, whose
-        # process PandocRun's finalizer kills at exit. Started with SIGINT and SIGTERM held,
-        # so that it never takes them: they are the main thread's to handle.
-        with lifetime.held():
-            threading.Thread(target=self._finish, args=(run,), name="xenabi-docs",
-                             daemon=True).start()
+        self._run = PandocRun(missing, self.binary) if missing else None
+        self._background = background
+        if background:
+            # a daemon: a run that stops on an error elsewhere does not wait for pandoc,
+            # whose process PandocRun's finalizer kills at exit. Started with SIGINT and
+            # SIGTERM held, so that it never takes them: they are the main thread's to
+            # handle.
+            with lifetime.held():
+                threading.Thread(target=self._finish, args=(self._run,), name="xenabi-docs",
+                                 daemon=True).start()
+        # else pandoc's output is read in result(): a process that forks meanwhile has no
+        # thread to lose
 
     def _finish(self, run: PandocRun | None) -> None:
         try:
@@ -102,12 +110,17 @@ class Reading:
         return docs
 
     def wait(self) -> None:
-        """Wait for pandoc and the thread (a process about to fork must have no threads)."""
-        self._done.exception()
+        """Wait for pandoc, what it read put in the cache, and for the thread (a process
+        about to fork must have none)."""
+        if self._background:
+            self._done.exception()
+        elif not self._done.done():
+            self._finish(self._run)
 
     def result(self) -> DocSet:
         """Every document, in the order of the texts (waits for pandoc)."""
         if self._set is None:
+            self.wait()
             docs = self._done.result()
             assert self._where is not None or not self._cached
             for path in self._cached:
