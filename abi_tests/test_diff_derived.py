@@ -1,13 +1,15 @@
 """A diff whose HEAD changes only macros derives HEAD and carries BASE's findings, and says what
 a diff that computes both sides from scratch says.
 
-HEAD is a copy of the real tree's inputs with two edits to xen.h: a flag on
-the bit of ``SIF_MULTIBOOT_MOD`` (a new flags error), and
+HEAD is a copy of the real tree's inputs with three edits to xen.h: a flag
+on the bit of ``SIF_MULTIBOOT_MOD`` (a new flags error);
 ``__HYPERVISOR_arch_0`` renumbered onto ``__HYPERVISOR_arch_1`` (a new
 numbering error in xen.h, and ``__HYPERVISOR_mca``, which arch-x86/xen-mca.h
 defines from it, changes with it: a macro of a header whose text did not
-change). The reference is each side checked on its own, every snapshot and
-finding computed afresh.
+change); and ``DOMID_ANY`` as Xen defined it in 2026, through the
+function-like ``xen_mk_uint``, in the reserved range (suspicious). The
+reference is each side checked on its own, every snapshot and finding
+computed afresh.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ from xenabi.tree import PUBLIC, XenTree, open_tree
 
 EDITS = (("#define SIF_PM_MASK", "#define SIF_X_BAD         (1<<2)\n#define SIF_PM_MASK"),
          ("#define __HYPERVISOR_arch_0               48",
-          "#define __HYPERVISOR_arch_0               49"))
+          "#define __HYPERVISOR_arch_0               49"),
+         # as Xen's own DOMID_ANY came (2026): through the function-like xen_mk_uint
+         ("/* Idle domain. */", "#define DOMID_ANY            xen_mk_uint(0x7FF5)\n\n"
+                                "/* Idle domain. */"))
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +80,5 @@ def test_the_diff_lists_the_findings_and_changes_of_two_checks_from_scratch(
         ("constant-value-changed", ChangeClass.BREAKING,
          f"{PUBLIC.as_posix()}/arch-x86/xen-mca.h")], report.changes
     assert set(mca[0].arches) == {"x86_32", "x86_64"}
+    any_ = [(c.kind, c.cls) for c in report.changes if c.symbol == "DOMID_ANY"]
+    assert any_ and all(cls is ChangeClass.SUSPICIOUS for _, cls in any_), report.changes

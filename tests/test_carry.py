@@ -62,6 +62,10 @@ EDITS = {
     # a macro edit, derived: _IOG_one is then the bit number behind IOG_one
     "IOG_one defined, so _IOG_one leaves its numbering in io/flags.h":
         ("#define MINI_MASK", "#define IOG_one (1U << _IOG_one)\n#define MINI_MASK"),
+    # a macro edit through a function-like macro: derived with the head's macros in force
+    "MINI_BIG_PAGES defined with xen_mk_ulong, and a string macro":
+        ("#define MINI_MASK", '#define MINI_BIG_PAGES xen_mk_ulong(8192)\n'
+                              '#define MINI_NAME "mini"\n#define MINI_MASK'),
     # a declaration: computed again, only the per-header findings carry
     "a field added to mini_info":
         ("    uint8_t  flags[3];\n", "    uint8_t  flags[3];\n    uint8_t  more;\n"),
@@ -83,7 +87,7 @@ def test_a_carried_run_finds_what_a_run_from_scratch_finds(
     texts0 = {h: tree0.read(h) for h in tree0.headers}
     texts = {h: tree.read(h) for h in tree.headers}
     plan = patchsnap.plan(texts0, texts)
-    derived = patchsnap.derive(plan, snaps0) if plan is not None else None
+    derived = patchsnap.derive(plan, snaps0, tree) if plan is not None else None
     assert (derived is not None) == ("field" not in what)
     snaps = derived if derived is not None else take_all(tree, use_cache=False)
     lines = (None if plan is None or derived is None else
@@ -109,7 +113,7 @@ def test_the_edits_change_what_io_flags_h_is_found_to_have(
         tree = _tree(tmp_path / str(len(after)) / "mini", edit)
         after[what] = _at(findings(tree, take_all(tree, use_cache=False), rules_of(tree),
                                    use_cache=False), io)
-    moved, named, field = after.values()
+    moved, named, _, field = after.values()
     assert any(r == "flags" and "IOF_TWO" in m and "IOF_ONE" in m for r, m in moved), moved
     assert named == [], named
     assert field == _at(found0, io)

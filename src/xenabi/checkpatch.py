@@ -90,7 +90,7 @@ def apply_series(base: XenTree, overlay: Overlay, patches: Sequence[Patch], work
         tree = open_tree(materialize(overlay, inputs, workdir / f"step-{n}"))
         new_texts = _updated_texts(texts, overlay.changes, before, base, tree)
         plan = patchsnap.plan(texts, new_texts)
-        derived = patchsnap.derive(plan, snaps) if plan is not None else None
+        derived = patchsnap.derive(plan, snaps, tree) if plan is not None else None
         prev, snaps = snaps, derived if derived is not None else take(tree)
         lines = ({tree.finding_path(h.name): h.line_map for h in plan.headers}
                  if derived is not None and plan is not None else None)

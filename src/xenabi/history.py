@@ -105,7 +105,7 @@ class Evaluator:
         from ``prev``'s tree to its content there (None where it did not exist)."""
         headers = {p[len(_PUBLIC):]: old for p, old in changed.items() if p.startswith(_PUBLIC)}
         plan = _plan(tree, headers) if prev is not None and headers else None
-        derived = (patchsnap.derive(plan, prev.snapshots)
+        derived = (patchsnap.derive(plan, prev.snapshots, tree)
                    if plan is not None and prev is not None else None)
         snaps = dict(derived) if derived is not None else self._snapshots(tree, prev, headers)
         if self._ahead is not None:  # before the rules read the docs

@@ -25,16 +25,19 @@ change move as the patch moved them.
 from __future__ import annotations
 
 import difflib
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TypeVar
 
-from xenabi import cexpr
+from xenabi import cexpr, lifetime
 from xenabi.errors import XenAbiError
 from xenabi.model import (Constant, Coord, HeaderStatus, IntConstant, MacroDef, RecordLayout,
                           Scalar, Snapshot, Status, StrConstant, TypedefLayout)
 from xenabi.targets import TARGETS
+from xenabi.tree import XenTree
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)(\()?\s*(.*?)\s*$")
@@ -47,6 +50,11 @@ _L = TypeVar("_L", Constant, RecordLayout, TypedefLayout)
 
 class _Unsafe(Exception):
     """The patch does more than :func:`derive` can follow: compute the tree in full."""
+
+
+class _NeedsMacros(_Unsafe):
+    """What the head's macros in force can tell (:func:`_head_macros`): a macro a new body
+    names that no constant is (``xen_mk_uint``), or whether a new line is read at all."""
 
 
 def _strip_comments(text: str) -> list[str]:
@@ -248,7 +256,7 @@ def _active(p: Plan, h: _Header, index: int, snap: Snapshot,
     if h.depth[index] <= 1:  # only the include guard around it
         st = snap.headers.get(h.name)
         return st is not None and st.status is Status.PARSED
-    raise _Unsafe(f"{h.name}:{index + 1}: cannot tell where it is read")
+    raise _NeedsMacros(f"{h.name}:{index + 1}: cannot tell where it is read")
 
 
 def _where(v: Constant | RecordLayout | TypedefLayout) -> tuple[str, int]:
@@ -314,16 +322,56 @@ class _Macros(Mapping[str, MacroDef]):
         return len({**self._consts, **self.extra})
 
 
-def derive(p: Plan, base: Mapping[tuple[str, str], Snapshot]
+def derive(p: Plan, base: Mapping[tuple[str, str], Snapshot], head: XenTree | None = None
            ) -> dict[tuple[str, str], Snapshot] | None:
-    """The head's snapshots from the base's, following ``p``; None when it cannot."""
+    """The head's snapshots from the base's, following ``p``; None when it cannot. With
+    ``head`` (the head's tree), what the snapshots alone cannot tell (a new macro defined
+    through a function-like one, a line under a condition) is read off the head's
+    macros in force, from cpp alone (no parse, no layout)."""
     try:
         return {tv: _derive_one(p, snap, base.values()) for tv, snap in base.items()}
+    except _NeedsMacros:
+        if head is None:
+            return None
+    except (_Unsafe, XenAbiError):
+        return None
+    try:
+        macros = _head_macros(head, base)
+        return {tv: _derive_one(p, snap, base.values(), macros[tv]) for tv, snap in base.items()}
     except (_Unsafe, XenAbiError):
         return None
 
 
-def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot:
+def _head_macros(head: XenTree, base: Mapping[tuple[str, str], Snapshot]
+                 ) -> dict[tuple[str, str], dict[str, MacroDef]]:
+    """Each target and view's macros in force at the end of the head's unit, as
+    :func:`xenabi.snapshot.compute` evaluates them (the headers the base's parse found
+    failed left out, as there); one arch family per process."""
+    from xenabi.snapshot import family_batches
+
+    units = [(head, a, v) for a, v in base]
+    batches = family_batches(units, os.cpu_count() or 1)
+    done = lifetime.fork_map(partial(_macros_of, base), batches)
+    return {(a, v): m for batch, ms in zip(batches, done) for (_, a, v), m in zip(batch, ms)}
+
+
+def _macros_of(base: Mapping[tuple[str, str], Snapshot],
+               units: Sequence[tuple[XenTree, str, str]]) -> list[dict[str, MacroDef]]:
+    from xenabi.preprocess import preprocess
+
+    out = []
+    for tree, a, v in units:
+        snap = base[a, v]
+        failed = {h: st for h, st in snap.headers.items() if st.status is Status.FAILED}
+        unit = preprocess(tree, a, v, snap.interface_version, known=dict(failed))
+        if any(st.status is Status.FAILED and h not in failed for h, st in unit.headers.items()):
+            raise _Unsafe(f"{a} {v}: a header fails in the head")
+        out.append(unit.macros)
+    return out
+
+
+def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot],
+                in_force: Mapping[str, MacroDef] | None = None) -> Snapshot:
     target = TARGETS[snap.arch]
     maps = {h.name: h.line_map for h in p.headers}
     for h in p.headers:
@@ -335,21 +383,32 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
     # defined again below, if still defined and read here
     consts = _shift({n: c for n, c in snap.constants.items()
                      if n not in changed or _where(c)[0] not in names}, maps)
-    macros = _Macros(consts)
-    new_here: dict[str, tuple[str, int, str]] = {}
-    for h in p.headers:
-        for name, (line, body) in p.defines[h.name].items():
-            if _active(p, h, line - 1, snap, others):
-                new_here[name] = (h.name, line, body)
-                macros.extra[name] = MacroDef(name, None, body, Coord(h.name, line))
+    macros: Mapping[str, MacroDef]
+    new_here: dict[str, tuple[str, int]] = {}
+    if in_force is None:
+        macros = known = _Macros(consts)
+        for h in p.headers:
+            for name, (line, body) in p.defines[h.name].items():
+                if _active(p, h, line - 1, snap, others):
+                    new_here[name] = (h.name, line)
+                    known.extra[name] = MacroDef(name, None, body, Coord(h.name, line))
+    else:
+        macros = in_force  # a new line is read where its definition is the one in force
+        new_here = {name: (h.name, line) for h in p.headers
+                    for name, (line, _) in p.defines[h.name].items()
+                    if (m := in_force.get(name)) is not None
+                    and (m.coord.file, m.coord.line) == (h.name, line)}
     env = _NoDeclarations()
     for name in [*new_here, *sorted(p.dependents & consts.keys())]:
         if name not in macros:
             continue
         m = macros[name]
-        for tok in cexpr.tokenize(m.body):
-            if tok.kind == "ident" and tok.text not in macros and tok.text not in _KEYWORDS:
-                raise _Unsafe(f"{name} names {tok.text}, which is not an integer constant here")
+        body = m.body.strip()
+        header, line = new_here[name] if name in new_here else _where(consts[name])
+        if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
+            consts[name] = StrConstant(body[1:-1], Coord(header, line), body)  # as compute
+            continue
+        _only_integer_macros(name, macros)
         try:
             v = cexpr.evaluate_macro(name, macros, target, env, env)  # type: ignore[arg-type]
         except cexpr.ExpansionLimit as e:
@@ -357,11 +416,32 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot]) -> Snapshot
         except cexpr.ExprError:
             consts.pop(name, None)  # not an integer constant expression (as compute does)
             continue
-        header, line = new_here[name][:2] if name in new_here else _where(consts[name])
-        consts[name] = _macro_constant(v, header, line, m.body)
+        consts[name] = _macro_constant(v, header, line, body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
                    typedefs=_shift(snap.typedefs, maps),
                    headers=_moved_statuses(snap.headers, maps))
+
+
+def _only_integer_macros(name: str, macros: Mapping[str, MacroDef]) -> None:
+    """Unsafe unless every name ``name`` expands through (a function-like macro's body
+    included, its parameters aside) is a macro or a word of C's own types: a typedef or
+    an enumerator needs the declarations, which a derived snapshot does not read."""
+    seen, todo = {name}, [name]
+    while todo:
+        m = macros[todo.pop()]
+        toks = cexpr.tokenize(m.body)
+        for i, tok in enumerate(toks):
+            if tok.kind != "ident" or tok.text in _KEYWORDS or tok.text in (m.params or ()):
+                continue
+            if m.params is not None and any(
+                    0 <= j < len(toks) and toks[j].text in ("#", "##") for j in (i - 1, i + 1)):
+                continue  # pasted or stringified (x ## UL): a piece of a token, not a name
+            if tok.text not in macros:
+                raise _NeedsMacros(f"{name} names {tok.text}, which is not an integer "
+                                   "constant here")
+            if tok.text not in seen:
+                seen.add(tok.text)
+                todo.append(tok.text)
 
 
 def _moved_statuses(statuses: Mapping[str, HeaderStatus], maps: Mapping[str, dict[int, int]]

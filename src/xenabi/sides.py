@@ -236,7 +236,7 @@ def diff_snapshots(base: Side, head: Side, arches: Iterable[str] | None = None,
             and base.snapshots is None and head.snapshots is None else None)
     if plan is not None:
         (b,) = side_snapshots((base,), arches, views, use_cache, reads)
-        h = patchsnap.derive(plan, b)
+        h = patchsnap.derive(plan, b, head.tree)
         if h is not None:
             return Computed(b, h, frozenset(reads), plan)
         (h,) = side_snapshots((head,), arches, views, use_cache, reads)
