@@ -7,18 +7,17 @@ Prints each commit's wall time and how many target-views it computed again,
 then the mean and median per commit, wall and CPU (this process and its cpp
 children), split into commits that change a header and those that do not.
 
-Measured 2026-12-04 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits; the
-2-core machine shared, pandoc's cache warm): before commits that change only
-macros derived their snapshots (load 2.3), 1.47 s wall and 1.41 s CPU per
-commit over the range, 140 target-views computed of 296; after (load 2.0),
-0.85 s wall and 0.84 s CPU, 80 computed. The first commit's parent is
-computed from nothing (5.9 s); of the 35 others, 28 keep or derive every
-snapshot (0.21 s on average: docs, comments, macros) and 7 compute
-target-views again (2.4 s on average: declarations, conditionals, a macro
-calling a function-like one), 0.66 s per commit in all, over the 0.5 s of
-issue 11: those 7 recompute whole target-views (their unchanged
-declarations' parse is reused; their layouts and constants are not) and
-rerun every rule.
+Measured 2026-12-04 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits, the
+2-core machine at load 1.5-1.8, its speed moving by a quarter between runs):
+with an empty cache 22.8 s wall, 0.63 s per commit; pandoc's cache warm,
+19.5-25.6 s over six runs, 0.54-0.71 s per commit. The first commit's
+parent is computed from nothing (3.6-6.2 s); of the 35 others, 29 keep or
+derive every snapshot (0.18-0.21 s on average: docs, comments, macros,
+DOMID_ANY's function-like macro included) and 6 compute target-views again
+(1.5-2.0 s on average, 68 target-views of 296 in all: declarations and
+conditionals change, and their units' layouts and constants are computed
+whole, only the unchanged declarations' parse reused); the 35 average
+0.42-0.52 s.
 """
 
 from __future__ import annotations
