@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from xenabi import lifetime, patchsnap
 from xenabi.carry import TABLES, Carry, carry
@@ -343,10 +343,13 @@ def diff_sides(base: Side, head: Side, *, arches: Iterable[str] | None = None,
                 base_report, head_report = lifetime.fork_map(_call, checked)
             else:
                 # HEAD finds again what BASE's findings do not carry over, beside BASE's run
-                base_report, fresh = lifetime.fork_map(_call, [checked[0], partial(
+                jobs: list[Callable[[], Report | list[Finding]]] = [checked[0], partial(
                     how.fresh, head.tree, {p: h[p] for p in pairs}, _ran(head.tree, pairs),
-                    use_cache=use_cache, docs=readings[1])])
-                head_report = checked[1](found=how.combined(fresh, base_report.all_findings()))
+                    use_cache=use_cache, docs=readings[1])]
+                done, fresh = lifetime.fork_map(_call, jobs)
+                base_report = cast("Report", done)
+                head_report = checked[1](found=how.combined(cast("list[Finding]", fresh),
+                                                            base_report.all_findings()))
             new = new_findings(base_report.all_findings(), head_report.findings)
         not_run = list(head_report.not_run)
     elif findings:
