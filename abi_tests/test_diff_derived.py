@@ -27,6 +27,8 @@ from xenabi.sides import Side, diff_sides, diff_snapshots
 from xenabi.snapshot import take_all
 from xenabi.tree import PUBLIC, XenTree, open_tree
 
+pytestmark = pytest.mark.needs("checkout", "docs")  # deselected on the other trees: no docs/
+
 EDITS = (("#define SIF_PM_MASK", "#define SIF_X_BAD         (1<<2)\n#define SIF_PM_MASK"),
          ("#define __HYPERVISOR_arch_0               48",
           "#define __HYPERVISOR_arch_0               49"),
@@ -37,8 +39,6 @@ EDITS = (("#define SIF_PM_MASK", "#define SIF_X_BAD         (1<<2)\n#define SIF_
 
 @pytest.fixture(scope="module")
 def sides(xen_tree: XenTree, tmp_path_factory: pytest.TempPathFactory) -> tuple[Side, Side]:
-    if xen_tree.kind != "checkout":
-        pytest.skip(f"{xen_tree.root} is a {xen_tree.kind}: the docs rules need a checkout")
     root = tmp_path_factory.mktemp("head")
     for pattern in CHECKOUT_INPUTS:
         for src in xen_tree.root.glob(pattern):
