@@ -21,7 +21,7 @@ import pytest
 
 from xenabi.checkpatch import CHECKOUT_INPUTS
 from xenabi.diff import new_findings
-from xenabi.model import ChangeClass
+from xenabi.model import ChangeClass, IntConstant
 from xenabi.run import run
 from xenabi.sides import Side, diff_sides, diff_snapshots
 from xenabi.snapshot import take_all
@@ -82,3 +82,26 @@ def test_the_diff_lists_the_findings_and_changes_of_two_checks_from_scratch(
     assert set(mca[0].arches) == {"x86_32", "x86_64"}
     any_ = [(c.kind, c.cls) for c in report.changes if c.symbol == "DOMID_ANY"]
     assert any_ and all(cls is ChangeClass.SUSPICIOUS for _, cls in any_), report.changes
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "x86_32", "arm64"])
+def test_the_constants_derived_again_have_the_values_clang_gives_them(
+        sides: tuple[Side, Side], arch: str) -> None:
+    """The derivation's own evaluation of what the edits changed, held to clang reading
+    HEAD's headers: the flag, the renumbered hypercall, the dependent one in another
+    header (x86 only), and DOMID_ANY through xen_mk_uint."""
+    from tests.oracle.clang import tree_oracle
+    from xenabi.targets import TARGETS
+
+    base, head = sides
+    assert head.tree is not None
+    made = diff_snapshots(base, head, arches=[arch], views=["tools"], use_cache=False)
+    assert made.plan is not None
+    got = made.head[arch, "tools"].constants
+    want = tree_oracle(head.tree.public, TARGETS[arch].clang_triple, "tools").constants
+    names = ["SIF_X_BAD", "__HYPERVISOR_arch_0", "DOMID_ANY"] + (
+        ["__HYPERVISOR_mca"] if arch.startswith("x86") else [])
+    for name in names:
+        c = got[name]
+        assert isinstance(c, IntConstant), (name, c)
+        assert (c.value, c.ctype.name) == (want[name]["value"], want[name]["type"]), name

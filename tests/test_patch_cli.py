@@ -186,7 +186,7 @@ EDITS = {
 def test_derived_snapshots_equal_the_computed_ones(tmp_path: Path, edit: str) -> None:
     base, head, plan = planned(tmp_path, EDITS[edit])
     assert plan is not None
-    derived = patchsnap.derive(plan, take_all(base, use_cache=False))
+    derived = patchsnap.derive(plan, take_all(base, use_cache=False), head)
     assert derived is not None
     computed = take_all(head, use_cache=False)
     assert {k: v.body() for k, v in derived.items()} == {
@@ -206,8 +206,8 @@ NOT_DERIVABLE = {
 
 @pytest.mark.parametrize("edit", NOT_DERIVABLE)
 def test_what_cannot_be_derived_is_computed(tmp_path: Path, edit: str) -> None:
-    base, _, plan = planned(tmp_path, NOT_DERIVABLE[edit])
-    assert plan is None or patchsnap.derive(plan, take_all(base, use_cache=False)) is None
+    base, head, plan = planned(tmp_path, NOT_DERIVABLE[edit])
+    assert plan is None or patchsnap.derive(plan, take_all(base, use_cache=False), head) is None
 
 
 def test_a_headers_directory_as_the_base(tmp_path: Path,

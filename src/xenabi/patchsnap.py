@@ -35,7 +35,8 @@ from typing import TypeVar
 from xenabi import cexpr, lifetime
 from xenabi.errors import XenAbiError
 from xenabi.model import (Constant, Coord, HeaderStatus, IntConstant, MacroDef, RecordLayout,
-                          Scalar, Snapshot, Status, StrConstant, TypedefLayout)
+                          Snapshot, Status, TypedefLayout)
+from xenabi.snapshot import family_batches, int_macro, string_macro
 from xenabi.targets import TARGETS
 from xenabi.tree import XenTree
 
@@ -269,11 +270,6 @@ def _at_line(v: _L, line: int) -> _L:
     return replace(v, coord=replace(v.coord, line=line))
 
 
-def _macro_constant(v: cexpr.CInt, header: str, line: int, body: str) -> Constant:
-    """The constant a snapshot lists for a macro evaluated to ``v``."""
-    return IntConstant(v.value, "macro", Coord(header, line), Scalar(v.ctype), body)
-
-
 def _shift(items: Mapping[str, _L], maps: Mapping[str, dict[int, int]]) -> dict[str, _L]:
     """``items`` with the lines of those in changed headers moved as the patch moved them."""
     moved = {}
@@ -322,17 +318,16 @@ class _Macros(Mapping[str, MacroDef]):
         return len({**self._consts, **self.extra})
 
 
-def derive(p: Plan, base: Mapping[tuple[str, str], Snapshot], head: XenTree | None = None
+def derive(p: Plan, base: Mapping[tuple[str, str], Snapshot], head: XenTree
            ) -> dict[tuple[str, str], Snapshot] | None:
-    """The head's snapshots from the base's, following ``p``; None when it cannot. With
-    ``head`` (the head's tree), what the snapshots alone cannot tell (a new macro defined
-    through a function-like one, a line under a condition) is read off the head's
-    macros in force, from cpp alone (no parse, no layout)."""
+    """The head's snapshots (``head`` is the head's tree) from the base's, following ``p``;
+    None when it cannot. What the snapshots alone cannot tell (a new macro defined through
+    a function-like one, a line under a condition) is read off the head's macros in
+    force, from cpp alone (no parse, no layout)."""
     try:
         return {tv: _derive_one(p, snap, base.values()) for tv, snap in base.items()}
     except _NeedsMacros:
-        if head is None:
-            return None
+        pass  # read the head's macros
     except (_Unsafe, XenAbiError):
         return None
     try:
@@ -347,8 +342,6 @@ def _head_macros(head: XenTree, base: Mapping[tuple[str, str], Snapshot]
     """Each target and view's macros in force at the end of the head's unit, as
     :func:`xenabi.snapshot.compute` evaluates them (the headers the base's parse found
     failed left out, as there); one arch family per process."""
-    from xenabi.snapshot import family_batches
-
     units = [(head, a, v) for a, v in base]
     batches = family_batches(units, os.cpu_count() or 1)
     done = lifetime.fork_map(partial(_macros_of, base), batches)
@@ -405,8 +398,9 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot],
         m = macros[name]
         body = m.body.strip()
         header, line = new_here[name] if name in new_here else _where(consts[name])
-        if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
-            consts[name] = StrConstant(body[1:-1], Coord(header, line), body)  # as compute
+        string = string_macro(body, Coord(header, line))
+        if string is not None:
+            consts[name] = string
             continue
         _only_integer_macros(name, macros)
         try:
@@ -416,7 +410,7 @@ def _derive_one(p: Plan, snap: Snapshot, others: Iterable[Snapshot],
         except cexpr.ExprError:
             consts.pop(name, None)  # not an integer constant expression (as compute does)
             continue
-        consts[name] = _macro_constant(v, header, line, body)
+        consts[name] = int_macro(v, Coord(header, line), body)
     return replace(snap, constants=consts, records=_shift(snap.records, maps),
                    typedefs=_shift(snap.typedefs, maps),
                    headers=_moved_statuses(snap.headers, maps))

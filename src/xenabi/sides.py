@@ -235,6 +235,7 @@ def diff_snapshots(base: Side, head: Side, arches: Iterable[str] | None = None,
             if base.tree is not None and head.tree is not None
             and base.snapshots is None and head.snapshots is None else None)
     if plan is not None:
+        assert head.tree is not None  # a plan is made of two trees
         (b,) = side_snapshots((base,), arches, views, use_cache, reads)
         h = patchsnap.derive(plan, b, head.tree)
         if h is not None:

@@ -28,6 +28,7 @@ from xenabi.tree import XenTree
 # The pipeline's modules (pycparser among them) are imported where a snapshot is
 # computed: a warm run reads the cache and needs none of them.
 if TYPE_CHECKING:
+    from xenabi.cexpr import CInt
     from xenabi.cparse import Converter
     from xenabi.layout import Layouter
 
@@ -114,8 +115,9 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
         if m.params is not None or not _public(m.coord.file):
             continue
         body = m.body.strip()
-        if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
-            out[name] = keep(StrConstant(body[1:-1], _line(m.coord), body))
+        string = string_macro(body, _line(m.coord))
+        if string is not None:
+            out[name] = keep(string)
             continue
         try:
             v = cexpr.evaluate_macro(name, api.macros, conv.target, conv.env, conv.env)
@@ -124,8 +126,20 @@ def _constants(conv: Converter, api: Api, headers: dict[str, HeaderStatus],
             continue
         except (cexpr.ExprError, XenAbiError):
             continue  # not an integer constant expression: a type, a statement, a guard
-        out[name] = keep(IntConstant(v.value, "macro", _line(m.coord), _scalar(v.ctype), body))
+        out[name] = keep(int_macro(v, _line(m.coord), body))
     return out
+
+
+def string_macro(body: str, coord: Coord) -> StrConstant | None:
+    """The constant of a macro whose body (stripped) is one string literal, else None."""
+    if body.startswith('"') and body.endswith('"') and body.count('"') == 2:
+        return StrConstant(body[1:-1], coord, body)
+    return None
+
+
+def int_macro(v: CInt, coord: Coord, body: str) -> IntConstant:
+    """The constant of a macro whose body (stripped) evaluated to ``v``."""
+    return IntConstant(v.value, "macro", coord, _scalar(v.ctype), body)
 
 
 def _line(c: Coord) -> Coord:
