@@ -18,7 +18,6 @@ run again. A commit's state is then its child's base.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -201,12 +200,12 @@ def _same_error(tree: XenTree, h: str, old: bytes, st: HeaderStatus,
     """True when ``h`` stops at the same ``#error`` as before (a tools-only header in the
     guest view): its text up to that line is unchanged and no other header includes it,
     so the unit, which leaves it out, is the same."""
-    if st.status is not Status.SKIPPED or st.why is None:
+    if (st.status is not Status.SKIPPED or st.coord is None or st.coord.file != h
+            or not (st.why or "").startswith("#error")):
         return False
-    m = re.match(re.escape(h) + r":(\d+): #error", st.why)
-    if m is None or any((o.why or "").startswith(f"includes {h}:") for o in statuses.values()):
+    if any((o.why or "").startswith(f"includes {h}:") for o in statuses.values()):
         return False
-    return _same_prefix(old, (tree.public / h).read_bytes(), int(m.group(1)))
+    return _same_prefix(old, (tree.public / h).read_bytes(), st.coord.line)
 
 
 # --------------------------------------------------------------------------
