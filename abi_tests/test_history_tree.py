@@ -113,6 +113,10 @@ EDITS = [
          _write(PUB + "io/xenabi-test.h",
                 "#ifndef XENABI_TEST_H\n#define XENABI_TEST_H\n#define XENABI_TEST_A 1\n"
                 "#define XENABI_TEST_B 2\n#endif\n")),
+    Edit("xen.h: a guard spelled otherwise (every unit is what the commit before computed)",
+         _edit(PUB + "xen.h", "#endif\n\n#ifndef __ASSEMBLY__\n/* Guest handles for primitive",
+               "#endif\n\n#if !defined(__ASSEMBLY__)\n/* Guest handles for primitive"),
+         verify=True, keeps=("tools", "guest")),
     Edit("io/xenabi-test.h: XENABI_TEST_B renumbered onto XENABI_TEST_A's value", _edit(
         PUB + "io/xenabi-test.h", "XENABI_TEST_B 2", "XENABI_TEST_B 1"), exit=1, rule="unique",
         verify=True),

@@ -32,7 +32,7 @@ from xenabi.gitwalk import Commit, Git, TreeDir, commits, document_versions
 from xenabi.model import Finding, HeaderStatus, Severity, Snapshot, Status
 from xenabi.preprocess import applicable
 from xenabi.rules import REGISTRY, runnable
-from xenabi.snapshot import Batch, compute, family_batches
+from xenabi.snapshot import Batch, Trail, compute, family_batches
 from xenabi.targets import TARGETS, VIEWS
 from xenabi.tree import PUBLIC, XenTree, open_tree
 from xenabi.waivers import Waiver
@@ -84,6 +84,8 @@ class Evaluator:
         self.rules = tuple(rules) if rules is not None else tuple(REGISTRY)
         self.batch = Batch()
         self.recomputed = 0  #: target-views computed so far (the rest were kept)
+        #: of those, the ones preprocessed only: their unit was the last one's again
+        self.same_unit = 0
         self._ahead: Reading | None = None
 
     def read_ahead(self, texts: Mapping[str, str]) -> None:
@@ -148,14 +150,23 @@ class Evaluator:
         batches = sorted(family_batches(todo, os.cpu_count() or 1), key=len) if todo else []
         if len(batches) > 1:
             import xenabi.pipeline  # noqa: F401  (before the fork: the workers inherit it)
-        for batch, made in zip(batches, lifetime.fork_map(self._compute, batches)):
+        for batch, (made, trails) in zip(batches, lifetime.fork_map(self._compute, batches)):
             for (_, a, v), snap in zip(batch, made):
-                snaps[a, v] = snap
+                snaps[a, v] = snap if snap is not None else self.batch.trails[a, v].snapshot
+                self.same_unit += snap is None
+            self.batch.trails.update(trails)  # a worker's, for the next commit's workers
         self.recomputed += len(todo)
         return {p: s for p, s in snaps.items() if s is not None}
 
-    def _compute(self, units: Sequence[tuple[XenTree, str, str]]) -> list[Snapshot]:
-        return [compute(tree, a, v, batch=self.batch) for tree, a, v in units]
+    def _compute(self, units: Sequence[tuple[XenTree, str, str]]
+                 ) -> tuple[list[Snapshot | None], dict[tuple[str, str], Trail]]:
+        """The snapshots of ``units`` (None for the last trail's again, which this process
+        had from its parent: sent back, it would be a copy, not that very object), and
+        the new trails (see :class:`~xenabi.snapshot.Batch`)."""
+        had = {key: t.snapshot for key, t in self.batch.trails.items()}
+        made = [compute(tree, a, v, batch=self.batch) for tree, a, v in units]
+        new = {key: t for key, t in self.batch.trails.items() if t.snapshot is not had.get(key)}
+        return [None if s is had.get((a, v)) else s for s, (_, a, v) in zip(made, units)], new
 
     @staticmethod
     def _kept(tree: XenTree, prev: Snapshot, headers: Mapping[str, bytes | None],

@@ -15,6 +15,7 @@ file:line. Either way it is left out and the rest are preprocessed again.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import posixpath
 import re
@@ -81,6 +82,19 @@ class Unit:
     #: files outside the public directory that cpp read (from its line markers): a
     #: cache keyed on the tree alone would miss an edit to one
     outside: tuple[str, ...] = ()
+
+    def digest(self) -> str:
+        """What a snapshot of the unit is made from, as one digest: the target, view and
+        interface version, the text (the public directory, a temporary name, left out),
+        the macros, the headers' statuses and who includes whom. Two units with the same
+        digest parse alike: into the same snapshot, or the same failures."""
+        h = hashlib.blake2b(repr((self.target.name, self.view, self.interface_version,
+                                  sorted(self.macros.items()), sorted(self.headers.items()),
+                                  sorted((k, sorted(v)) for k, v in self.reached_by.items())
+                                  )).encode("utf-8", "surrogateescape"))
+        h.update(self.text.replace(self.public_dir.rstrip("/") + "/", "/")
+                 .encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
 
 
 _LINEMARKER = re.compile(r'^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d)*)$')

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, TypeVar
 
@@ -40,17 +41,31 @@ def _public(file: str) -> bool:
     return not file.startswith(("/", "<"))
 
 
+@dataclass(frozen=True)
+class Trail:
+    """How :func:`compute` made a target-view's snapshot: the digest of each unit it
+    preprocessed (:meth:`~xenabi.preprocess.Unit.digest`) with the headers its parse
+    found failed, and the snapshot the last unit parsed into."""
+
+    steps: tuple[tuple[str, Mapping[str, HeaderStatus]], ...]
+    snapshot: Snapshot
+
+
 class Batch:
     """What the target-views one process computes share: the parse of their common
-    declarations, and one copy of each equal layout and constant. Shared values make
-    a worker's snapshots pickle each value once, and comparisons across targets find
-    equal values identical before comparing their fields."""
+    declarations, one copy of each equal layout and constant, and each target-view's
+    last :class:`Trail`. Shared values make a worker's snapshots pickle each value once,
+    and comparisons across targets find equal values identical before comparing their
+    fields; units preprocessed as the last trail's were (the other side of a diff, a
+    commit's parent, where an edit left what cpp gives the target-view as it was) have
+    its snapshot, and are not parsed."""
 
     def __init__(self) -> None:
         from xenabi.cparse import ParseMemo
 
         self.parse = ParseMemo()
         self._values: dict[object, object] = {}
+        self.trails: dict[tuple[str, str], Trail] = {}  #: (arch, view) -> the last one
 
     def keep(self, value: _V) -> _V:
         """``value``, or the equal value kept before."""
@@ -159,10 +174,22 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
 
     batch = batch if batch is not None else Batch()
     known: dict[str, HeaderStatus] = {}
-    for _ in range(len(tree.headers) + 1):
+    last = batch.trails.get((arch, view))
+    steps: list[tuple[str, Mapping[str, HeaderStatus]]] = []
+    for attempt in range(len(tree.headers) + 1):
         unit = preprocess(tree, arch, view, interface_version, known)
         if reads is not None:
             reads.update(unit.outside)
+        digest = unit.digest()
+        if last is not None and attempt < len(last.steps) and last.steps[attempt][0] == digest:
+            # the unit the last trail had here parses as it did: into its snapshot, or
+            # into the same failures
+            if attempt == len(last.steps) - 1:
+                return last.snapshot
+            steps.append(last.steps[attempt])
+            known = dict(last.steps[attempt][1])
+            continue
+        last = None  # off the trail: each unit from here on is parsed
         try:
             parsed = pipeline.parse(unit, batch.parse)
             api, lay = parsed.api, parsed.layouter
@@ -182,9 +209,12 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             known[header] = HeaderStatus(Status.FAILED, e.message, coord=where)
             for top in unit.reached_by.get(header, frozenset()) - {header}:
                 known[top] = HeaderStatus(Status.FAILED, f"includes {header}: {where}: {e.message}")
+            steps.append((digest, dict(known)))
             continue
-        return Snapshot(arch, view, unit.interface_version, records, constants,
+        snap = Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, lay, batch)), headers)
+        batch.trails[arch, view] = Trail((*steps, (digest, {})), snap)
+        return snap
     raise AssertionError("a header failed twice")
 
 
