@@ -379,10 +379,14 @@ def compare(base: Snapshots, head: Snapshots, *, prefix: str = "",
     versions bumped since it; ``families`` are HEAD's constant families per (arch, view)
     by member name (:func:`xenabi.sides.constant_families`; without them a family is
     guessed from names)."""
+    # a snapshot has no change from itself (a commit's parent's, kept)
+    pairs = sorted(p for p in base.keys() & head.keys() if base[p] is not head[p])
+    if not pairs:
+        return []
     base_v, head_v = interface_versions(base), interface_versions(head)
     since_v = since
     groups: dict[tuple[str, str, ChangeClass, str], list[tuple[str, str, Fact]]] = {}
-    for pair in sorted(base.keys() & head.keys()):
+    for pair in pairs:
         for f in facts(base[pair], head[pair],
                          None if families is None else families.get(pair)):
             f = _versioned(f, base_v, head_v, since_v)

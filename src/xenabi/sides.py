@@ -179,11 +179,13 @@ def constant_families(tree: XenTree, snaps: Mapping[tuple[str, str], Snapshot],
     wanted = None if base is None else {
         pair: {c.header for n, c in snap.constants.items()
                if n not in base[pair].constants and isinstance(c, IntConstant) and c.enum is None}
-        for pair, snap in snaps.items() if pair in base}
+        for pair, snap in snaps.items() if pair in base and base[pair] is not snap}
+    out: dict[tuple[str, str], dict[str, frozenset[str]]] = {pair: {} for pair in snaps}
     if wanted is not None:
-        snaps = {pair: in_headers(snap, wanted.get(pair, ())) for pair, snap in snaps.items()}
+        # a target-view that adds nothing needs no families (BASE's very snapshot, most often)
+        snaps = {pair: in_headers(snap, wanted[pair]) for pair, snap in snaps.items()
+                 if wanted.get(pair)}
     ctx = Context(tree, dict(snaps))
-    out: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
     for pair, snap in snaps.items():
         names: dict[str, frozenset[str]] = {}
         for hf in header_families(ctx, snap):
