@@ -94,6 +94,35 @@ def test_broken_header_fails_alone(tree, capsys, text, line, reason):
     assert snap["constants"]["MINI_MASK"]["value"] == 0xFF00
 
 
+@pytest.mark.parametrize("view, conditional", [("guest", "parsed"), ("tools", "failed")])
+def test_every_header_that_reads_a_broken_one_fails_with_it_in_one_reading_again(
+        tree, view, conditional):
+    # io/b.h reads io/bad.h behind its guard (io/a.h read it first), io/c.h through io/b.h;
+    # io/d.h reads it in the tools view only
+    from xenabi.snapshot import Batch, compute
+    from xenabi.tree import open_tree
+
+    io = public(tree) / "io"
+    (io / "bad.h").write_text("#ifndef BAD_H\n#define BAD_H\nstruct bad { mystery_t a; };\n"
+                              "#endif\n")
+    for name, text in (("a.h", '#include "bad.h"\n'), ("b.h", '#include "bad.h"\n'),
+                       ("c.h", '#include "b.h"\n'),
+                       ("d.h", '#ifdef __XEN_TOOLS__\n#include "bad.h"\n#endif\n')):
+        (io / name).write_text(text + f"struct {name[0]}_rec {{ int x; }};\n")
+    batch = Batch()
+    snap = compute(open_tree(tree), "x86_64", view, batch=batch)
+    assert snap.headers["io/bad.h"].status.value == "failed"
+    for name in ("a.h", "b.h", "c.h"):
+        st = snap.headers[f"io/{name}"]
+        assert (st.status.value, (st.why or "").split(":")[0]) == ("failed", "includes io/bad.h")
+        assert f"struct {name[0]}_rec" not in snap.records
+    assert snap.headers["io/d.h"].status.value == conditional
+    assert ("struct d_rec" in snap.records) == (conditional == "parsed")
+    assert snap.headers["io/good.h"].status.value == "parsed"
+    # cpp ran twice: what failed was found in the first unit, not one includer a time
+    assert len(batch.trails["x86_64", view].steps) == 2
+
+
 # -- a header that does not apply by design: skipped, not a failure
 
 

@@ -10,6 +10,7 @@ by :mod:`xenabi.cexpr`, with ``sizeof`` answered by the layout engine.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -486,6 +487,15 @@ class ParseMemo:
     def __len__(self) -> int:
         """How many distinct declarations it has parsed."""
         return len(self._nodes)
+
+    def since(self, count: int) -> dict[tuple[str, frozenset[str]], list[c_ast.Node]]:
+        """What it parsed after its first ``count`` declarations (a worker's, for
+        :meth:`add` in its parent)."""
+        return dict(itertools.islice(self._nodes.items(), count, None))
+
+    def add(self, parsed: Mapping[tuple[str, frozenset[str]], list[c_ast.Node]]) -> None:
+        """Declarations another process parsed (:meth:`since`)."""
+        self._nodes.update(parsed)
 
     def parse(self, text: str, public_dir: str) -> c_ast.FileAST:
         typedefs: set[str] = set()

@@ -38,6 +38,8 @@ from xenabi.tree import PUBLIC, XenTree, open_tree
 from xenabi.waivers import Waiver
 
 if TYPE_CHECKING:
+    from pycparser import c_ast
+
     from xenabi.docs import Reading
 
 _PUBLIC = PUBLIC.as_posix() + "/"
@@ -55,6 +57,11 @@ class State:
     findings: tuple[Finding, ...]  #: merged, before waivers
     rules: tuple[str, ...]  #: the rules that ran
     not_run: tuple[tuple[str, str], ...]  #: the rules that could not, and why
+
+
+#: what a worker of :meth:`Evaluator._snapshots` sends back
+_Computed = tuple[list[Snapshot | None], dict[tuple[str, str], Trail],
+                  dict[tuple[str, frozenset[str]], list["c_ast.Node"]]]
 
 
 def _input(path: str) -> str | None:
@@ -150,23 +157,28 @@ class Evaluator:
         batches = sorted(family_batches(todo, os.cpu_count() or 1), key=len) if todo else []
         if len(batches) > 1:
             import xenabi.pipeline  # noqa: F401  (before the fork: the workers inherit it)
-        for batch, (made, trails) in zip(batches, lifetime.fork_map(self._compute, batches)):
+        for batch, (made, trails, parsed) in zip(batches,
+                                                 lifetime.fork_map(self._compute, batches)):
             for (_, a, v), snap in zip(batch, made):
                 snaps[a, v] = snap if snap is not None else self.batch.trails[a, v].snapshot
                 self.same_unit += snap is None
-            self.batch.trails.update(trails)  # a worker's, for the next commit's workers
+            # a worker's, for the next commit's workers: each family's declarations are
+            # parsed once in the walk, not once per commit in a worker of its own
+            self.batch.trails.update(trails)
+            self.batch.parse.add(parsed)
         self.recomputed += len(todo)
         return {p: s for p, s in snaps.items() if s is not None}
 
-    def _compute(self, units: Sequence[tuple[XenTree, str, str]]
-                 ) -> tuple[list[Snapshot | None], dict[tuple[str, str], Trail]]:
+    def _compute(self, units: Sequence[tuple[XenTree, str, str]]) -> _Computed:
         """The snapshots of ``units`` (None for the last trail's again, which this process
-        had from its parent: sent back, it would be a copy, not that very object), and
-        the new trails (see :class:`~xenabi.snapshot.Batch`)."""
+        had from its parent: sent back, it would be a copy, not that very object), the new
+        trails (see :class:`~xenabi.snapshot.Batch`) and the declarations parsed."""
         had = {key: t.snapshot for key, t in self.batch.trails.items()}
+        known = len(self.batch.parse)
         made = [compute(tree, a, v, batch=self.batch) for tree, a, v in units]
         new = {key: t for key, t in self.batch.trails.items() if t.snapshot is not had.get(key)}
-        return [None if s is had.get((a, v)) else s for s, (_, a, v) in zip(made, units)], new
+        return ([None if s is had.get((a, v)) else s for s, (_, a, v) in zip(made, units)],
+                new, self.batch.parse.since(known))
 
     @staticmethod
     def _kept(tree: XenTree, prev: Snapshot, headers: Mapping[str, bytes | None],

@@ -134,7 +134,9 @@ def cpp_command(target: Target, view: str, interface_version: int,
         defines["__XEN_TOOLS__"] = "1"
     else:
         defines["__XEN_INTERFACE_VERSION__"] = f"0x{interface_version:08x}"
-    return ["cpp", "-E", "-dD", "-undef", "-nostdinc", "-std=gnu11", "-w",
+    # -dI: each #include in the output, the skipped ones too (a header read before, behind
+    # its guard), so that the scan knows every top-level header that reads a header
+    return ["cpp", "-E", "-dD", "-dI", "-undef", "-nostdinc", "-std=gnu11", "-w",
             "-isystem", str(SYSINCLUDE), *(f"-iquote{d}" for d in quote_dirs),
             # by path: a quote directory must not turn them into the host's headers
             "-include", str(SYSINCLUDE / "stdint.h"), "-include", str(SYSINCLUDE / "string.h"),
@@ -248,11 +250,23 @@ def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
     troubles: Troubles = {}
     outside: set[str] = set()
     stack: list[str] = []
+    includes: dict[str, set[str]] = {}  # header -> the headers it includes
+    again: dict[str, set[str]] = {}  # top-level header -> the headers read before it includes
     lines = text.split("\n")
     file, line = "", 0
     for i, raw in enumerate(lines):
         if raw.startswith("#"):
-            if (m := _LINEMARKER.match(raw)) is not None:
+            if raw.startswith("#include"):
+                lines[i] = ""
+                if (inc := _QUOTED.match(raw)) is not None:
+                    by = _rel(file, public)
+                    h = _included(public, by, inc.group(1))
+                    if by is not None:
+                        includes.setdefault(by, set()).add(h)
+                    if h in via:  # read before: skipped behind its guard, or read again
+                        top = next((t for f in stack if (t := _rel(f, public))), h)
+                        again.setdefault(top, set()).add(h)
+            elif (m := _LINEMARKER.match(raw)) is not None:
                 includer, at = file, line
                 file, line = _unescape(m.group(2)), int(m.group(1))
                 flags = m.group(3).split()
@@ -277,7 +291,7 @@ def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
                 elif "2" in flags and stack:
                     stack.pop()
                 continue
-            if raw.startswith("#define "):
+            elif raw.startswith("#define "):
                 if (d := _DEFINE.match(raw)) is not None:
                     params = None if d.group(2) is None else tuple(
                         p.strip() for p in d.group(3).split(",") if p.strip())
@@ -292,7 +306,31 @@ def _scan(text: str, public: str, inside: tuple[str, ...] = ()) -> _Scan:
                 troubles.setdefault(rel, (Status.FAILED, Coord(rel, line),
                                           _too_long(public, rel, line, macros)))
         line += 1
+    # an include cpp skipped (a guard) reads what the header read when it was read first
+    for top, headers in again.items():
+        seen: set[str] = set()
+        todo = list(headers)
+        while todo:
+            if (r := todo.pop()) not in seen:
+                seen.add(r)
+                reached.setdefault(r, set()).add(top)
+                todo.extend(includes.get(r, ()))
     return _Scan(macros, via, reached, lines, troubles, (_rel(file, public), line), outside)
+
+
+_QUOTED = re.compile(r'#include(?:_next)? "([^"]+)"')
+
+
+def _included(public: str, includer: str | None, name: str) -> str:
+    """The header ``#include "name"`` in ``includer`` reads, as cpp searches for it: beside
+    the includer, then in the public directory, then in the one above it (``public/xen.h``);
+    named relative to the public directory."""
+    here = [posixpath.join(posixpath.dirname(includer), name)] if includer is not None else []
+    above = [name[len("public/"):]] if name.startswith("public/") else []
+    for candidate in (*here, name, *above):
+        if os.path.isfile(os.path.join(public, candidate)):
+            return posixpath.normpath(candidate)
+    return posixpath.normpath(name)
 
 
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\.?\d[\w.]*|\"(?:[^\"\\]|\\.)*\"|\S")
