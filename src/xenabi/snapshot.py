@@ -305,7 +305,8 @@ def _take_batch(args: tuple[list[_Unit], int | None, bool]) -> tuple[list[Snapsh
 
 def family_batches(units: list[_Unit], jobs: int) -> list[list[_Unit]]:
     """All in one batch for one core; else one per arch family (a family's units share the
-    most text, in every tree), halved while cores would be idle."""
+    most text, in every tree), halved while cores would be idle, and families together
+    where there are more of them than cores."""
     if jobs <= 1:
         return [units]
     families: dict[str, list[_Unit]] = {}
@@ -318,7 +319,14 @@ def family_batches(units: list[_Unit], jobs: int) -> list[list[_Unit]]:
             break
         batches.remove(big)
         batches += [big[:len(big) // 2], big[len(big) // 2:]]
-    return batches
+    if len(batches) <= jobs:
+        return batches
+    # no more processes than cores: families share them, the biggest first each to the
+    # least loaded, and what their headers share is parsed once in each
+    bins: list[list[_Unit]] = [[] for _ in range(jobs)]
+    for family in sorted(batches, key=len, reverse=True):
+        min(bins, key=len).extend(family)
+    return bins
 
 
 def _pairs(tree: XenTree, arches: Iterable[str] | None,
