@@ -104,7 +104,7 @@ def test_the_target_and_view_are_in_the_digest() -> None:
 
 def test_a_unit_as_the_last_one_was_has_its_snapshot_and_another_is_computed(
         tmp_path: Path) -> None:
-    batch = Batch()
+    batch = Batch(trails=True)
     first = compute(open_tree(MINI), "x86_64", "tools", batch=batch)
     same = open_tree(_edited(tmp_path / "same", *GUARD))
     assert compute(same, "x86_64", "tools", batch=batch) is first
@@ -122,7 +122,7 @@ def test_a_trail_through_a_failed_header_is_followed_only_while_it_still_fails(
         return open_tree(root)
 
     broken = "struct mini_bad { unknown_t a; };\n"  # no such type: the parse fails
-    batch = Batch()
+    batch = Batch(trails=True)
     first = compute(tree(copy_mini(tmp_path / "first"), broken), "x86_64", "tools", batch=batch)
     assert first.headers["io/bad.h"].status is Status.FAILED
     assert len(batch.trails["x86_64", "tools"].steps) == 2
@@ -132,3 +132,11 @@ def test_a_trail_through_a_failed_header_is_followed_only_while_it_still_fails(
     again = compute(fixed, "x86_64", "tools", batch=batch)
     assert again.headers["io/bad.h"].status is Status.PARSED
     assert again == compute(fixed, "x86_64", "tools")
+
+
+def test_a_batch_keeps_trails_only_when_asked() -> None:
+    plain, kept = Batch(), Batch(trails=True)
+    tree = open_tree(MINI)
+    assert compute(tree, "x86_64", "tools", batch=plain) == compute(tree, "x86_64", "tools",
+                                                                    batch=kept)
+    assert plain.trails == {} and set(kept.trails) == {("x86_64", "tools")}

@@ -89,7 +89,7 @@ class Evaluator:
         self.arches = tuple(arches or TARGETS)
         self.views = tuple(views or VIEWS)
         self.rules = tuple(rules) if rules is not None else tuple(REGISTRY)
-        self.batch = Batch()
+        self.batch = Batch(trails=True)
         self.recomputed = 0  #: target-views computed so far (the rest were kept)
         #: of those, the ones preprocessed only: their unit was the last one's again
         self.same_unit = 0

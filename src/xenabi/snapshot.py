@@ -60,11 +60,14 @@ class Batch:
     commit's parent, where an edit left what cpp gives the target-view as it was) have
     its snapshot, and are not parsed."""
 
-    def __init__(self) -> None:
+    def __init__(self, trails: bool = False) -> None:
+        """``trails``: whether to keep them (a unit's digest costs some milliseconds: a run
+        of one tree has no use for them)."""
         from xenabi.cparse import ParseMemo
 
         self.parse = ParseMemo()
         self._values: dict[object, object] = {}
+        self.follows = trails
         self.trails: dict[tuple[str, str], Trail] = {}  #: (arch, view) -> the last one
 
     def keep(self, value: _V) -> _V:
@@ -180,7 +183,7 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
         unit = preprocess(tree, arch, view, interface_version, known)
         if reads is not None:
             reads.update(unit.outside)
-        digest = unit.digest()
+        digest = unit.digest() if batch.follows else ""
         if last is not None and attempt < len(last.steps) and last.steps[attempt][0] == digest:
             # the unit the last trail had here parses as it did: into its snapshot, or
             # into the same failures
@@ -213,7 +216,8 @@ def compute(tree: XenTree, arch: str, view: str, interface_version: int | None =
             continue
         snap = Snapshot(arch, view, unit.interface_version, records, constants,
                         dict(_typedef_layouts(api, lay, batch)), headers)
-        batch.trails[arch, view] = Trail((*steps, (digest, {})), snap)
+        if batch.follows:
+            batch.trails[arch, view] = Trail((*steps, (digest, {})), snap)
         return snap
     raise AssertionError("a header failed twice")
 
@@ -296,7 +300,8 @@ def _take_batch(args: tuple[list[_Unit], int | None, bool]) -> tuple[list[Snapsh
     """Several target-views (of one tree or more) in one process, parsing the declarations
     they share once; and the files they read outside the trees."""
     units, version, use_cache = args
-    batch = Batch()
+    # the sides of a diff: a target-view the change leaves as it was is parsed once
+    batch = Batch(trails=len({tree.root for tree, _, _ in units}) > 1)
     reads: set[str] = set()
     with gcpause.paused():
         return [take(tree, a, v, interface_version=version, use_cache=use_cache, batch=batch,
