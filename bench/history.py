@@ -3,21 +3,19 @@
 
 Usage: ``python3 bench/history.py [--repo DIR] [RANGE]``; default: the full
 clone at /work/.mirror/xen-project+xen/repo and RELEASE-4.21.0..RELEASE-4.22.0.
-Prints each commit's wall time and how many target-views it computed again,
-then the mean and median per commit, wall and CPU (this process and its cpp
-children), split into commits that change a header and those that do not.
+Prints each commit's wall time, how many target-views it preprocessed again
+and how many of those it had unparsed (the last trail's units), then the mean
+and median per commit, wall and CPU (this process and its cpp children),
+split into commits that parsed target-views again and those that did not.
 
-Measured 2026-12-04 on RELEASE-4.21.0..RELEASE-4.22.0 (36 commits, the
-2-core machine at load 1.5-1.8, its speed moving by a quarter between runs):
-with an empty cache 22.8 s wall, 0.63 s per commit; pandoc's cache warm,
-19.5-25.6 s over six runs, 0.54-0.71 s per commit. The first commit's
-parent is computed from nothing (3.6-6.2 s); of the 35 others, 29 keep or
-derive every snapshot (0.18-0.21 s on average: docs, comments, macros,
-DOMID_ANY's function-like macro included) and 6 compute target-views again
-(1.5-2.0 s on average, 68 target-views of 296 in all: declarations and
-conditionals change, and their units' layouts and constants are computed
-whole, only the unchanged declarations' parse reused); the 35 average
-0.42-0.52 s.
+Measured 2026-12-04 (2 cores, load 1.5-1.7), the cache warm unless said:
+RELEASE-4.21.0..RELEASE-4.22.0, 36 commits, 11.5-12.1 s wall, 0.32-0.33 s
+per commit (14.0 s, 0.39 s, with the cache empty); RELEASE-4.20.0..
+RELEASE-4.21.0, 50 commits, 32.9 s, 0.66 s per commit. The first commit's
+parent is computed from nothing (2.2-2.4 s); a commit that keeps, derives or
+only preprocesses every snapshot costs 0.12-0.16 s; one that changes
+declarations parses again the target-views its headers reach (24 of the 50
+of 4.21's cycle, 1.05 s on average; 5 of the 36 of 4.22's, 0.82-0.87 s).
 """
 
 from __future__ import annotations
